@@ -30,21 +30,21 @@ export function nodeHttpHandler(): typeof HttpHandlerModule {
 export type DocumentClient = DocModule.DynamoDBDocumentClient;
 export type ManagementClient = ManagementModule.ApiGatewayManagementApiClient;
 
-let defaultDocumentClient: DocumentClient | undefined;
+let defaultDocumentClient: { client: DocumentClient; key: string } | undefined;
 
 /**
  * The module-scope DynamoDB document client. Region and endpoint come from the standard SDK
- * settings (AWS_REGION, AWS_ENDPOINT_URL_DYNAMODB); created on first call.
+ * settings (AWS_REGION, AWS_ENDPOINT_URL_DYNAMODB); created on first call, and anew only if
+ * those settings change (tests that point one process at several backends).
  */
 export function documentClient(): DocumentClient {
-  if (!defaultDocumentClient) {
+  const key = `${process.env.AWS_REGION ?? ''} ${process.env.AWS_ENDPOINT_URL_DYNAMODB ?? ''}`;
+  if (!defaultDocumentClient || defaultDocumentClient.key !== key) {
     const { DynamoDBClient } = dynamoDb();
-    const { DynamoDBDocumentClient } = dynamoDbDoc();
-    defaultDocumentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
-      marshallOptions: { removeUndefinedValues: true },
-    });
+    defaultDocumentClient?.client.destroy();
+    defaultDocumentClient = { client: toDocumentClient(new DynamoDBClient({})), key };
   }
-  return defaultDocumentClient;
+  return defaultDocumentClient.client;
 }
 
 /** Wraps a low-level DynamoDB client (tests, custom endpoints) the way wskit expects. */

@@ -7,3 +7,4 @@ export * from './policy';
 export * from './store';
 export * from './sender';
 export { documentClient, toDocumentClient, type DocumentClient, type ManagementClient } from './aws';
+export * from './events';

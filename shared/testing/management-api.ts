@@ -51,6 +51,8 @@ export interface ManagementApiServer {
   delivered(connectionId: string): string[];
   /** Every request seen, in order. */
   requests: ManagementRequest[];
+  /** Adds a delay to every request (0 to turn off). */
+  setLatency(ms: number): void;
   /** Most requests in flight at once. */
   maxInFlight(): number;
   reset(): void;
@@ -65,6 +67,7 @@ export async function startManagementApi(options: { stage?: string } = {}): Prom
   const faultQueues = new Map<string, Fault[]>();
   const deliveries = new Map<string, string[]>();
   const requests: ManagementRequest[] = [];
+  let latencyMs = 0;
   let inFlight = 0;
   let peakInFlight = 0;
 
@@ -85,6 +88,7 @@ export async function startManagementApi(options: { stage?: string } = {}): Prom
     const connectionId = decodeURIComponent(match[2]!);
     const record = (status: number) => requests.push({ method, connectionId, status, at: Date.now() });
 
+    if (latencyMs > 0) await new Promise((r) => setTimeout(r, latencyMs));
     const fault = faultQueues.get(connectionId)?.shift();
     if (fault?.kind === 'reset') {
       record(0);
@@ -179,6 +183,9 @@ export async function startManagementApi(options: { stage?: string } = {}): Prom
     delivered: (connectionId) => [...(deliveries.get(connectionId) ?? [])],
     requests,
     maxInFlight: () => peakInFlight,
+    setLatency(ms) {
+      latencyMs = ms;
+    },
     reset() {
       connections.clear();
       faultQueues.clear();
