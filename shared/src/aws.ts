@@ -1,53 +1,56 @@
 /**
- * The AWS SDK pieces wskit uses, loaded on first use rather than at import: a Lambda bundle
- * then pays for the SDK only in the first invocation that needs it, not in its init phase.
- * Clients are created once per module scope (per endpoint where that varies).
+ * AWS SDK access for wskit: modules loaded at first use (see sdk.ts), clients created once
+ * per module scope.
  */
 import type * as DynamoDBModule from '@aws-sdk/client-dynamodb';
 import type * as DocModule from '@aws-sdk/lib-dynamodb';
 import type * as ManagementModule from '@aws-sdk/client-apigatewaymanagementapi';
 import type * as HttpHandlerModule from '@smithy/node-http-handler';
+import { loadDynamoDb, loadDynamoDbDoc, loadHttp, loadHttps, loadManagementApi, loadNodeHttpHandler } from './sdk';
 
-let dynamoModule: typeof DynamoDBModule | undefined;
-let docModule: typeof DocModule | undefined;
-let managementModule: typeof ManagementModule | undefined;
-let httpHandlerModule: typeof HttpHandlerModule | undefined;
+let dynamoModule: Promise<typeof DynamoDBModule> | undefined;
+let docModule: Promise<typeof DocModule> | undefined;
+let managementModule: Promise<typeof ManagementModule> | undefined;
+let httpHandlerModule: Promise<typeof HttpHandlerModule> | undefined;
 
-// `require` (not a top-level import) keeps the load lazy; bundlers resolve it statically.
-export function dynamoDb(): typeof DynamoDBModule {
-  return (dynamoModule ??= require('@aws-sdk/client-dynamodb') as typeof DynamoDBModule);
-}
-export function dynamoDbDoc(): typeof DocModule {
-  return (docModule ??= require('@aws-sdk/lib-dynamodb') as typeof DocModule);
-}
-export function managementApi(): typeof ManagementModule {
-  return (managementModule ??= require('@aws-sdk/client-apigatewaymanagementapi') as typeof ManagementModule);
-}
-export function nodeHttpHandler(): typeof HttpHandlerModule {
-  return (httpHandlerModule ??= require('@smithy/node-http-handler') as typeof HttpHandlerModule);
-}
+export const dynamoDb = () => (dynamoModule ??= loadDynamoDb());
+export const dynamoDbDoc = () => (docModule ??= loadDynamoDbDoc());
+export const managementApi = () => (managementModule ??= loadManagementApi());
+export const nodeHttpHandler = () => (httpHandlerModule ??= loadNodeHttpHandler());
+export const httpModules = () => Promise.all([loadHttp(), loadHttps()]);
 
 export type DocumentClient = DocModule.DynamoDBDocumentClient;
 export type ManagementClient = ManagementModule.ApiGatewayManagementApiClient;
+export type DynamoDBClient = DynamoDBModule.DynamoDBClient;
 
-let defaultDocumentClient: { client: DocumentClient; key: string } | undefined;
+const MARSHALL_OPTIONS = { marshallOptions: { removeUndefinedValues: true } };
+
+let defaultDocumentClient: { client: Promise<DocumentClient>; key: string } | undefined;
 
 /**
  * The module-scope DynamoDB document client. Region and endpoint come from the standard SDK
  * settings (AWS_REGION, AWS_ENDPOINT_URL_DYNAMODB); created on first call, and anew only if
  * those settings change (tests that point one process at several backends).
  */
-export function documentClient(): DocumentClient {
+export function documentClient(): Promise<DocumentClient> {
   const key = `${process.env.AWS_REGION ?? ''} ${process.env.AWS_ENDPOINT_URL_DYNAMODB ?? ''}`;
   if (!defaultDocumentClient || defaultDocumentClient.key !== key) {
-    const { DynamoDBClient } = dynamoDb();
-    defaultDocumentClient?.client.destroy();
-    defaultDocumentClient = { client: toDocumentClient(new DynamoDBClient({})), key };
+    const previous = defaultDocumentClient?.client;
+    void previous?.then((client) => client.destroy(), () => undefined);
+    const client = Promise.all([dynamoDb(), dynamoDbDoc()]).then(([{ DynamoDBClient }, { DynamoDBDocumentClient }]) =>
+      DynamoDBDocumentClient.from(new DynamoDBClient({}), MARSHALL_OPTIONS),
+    );
+    // A failed load is not cached: the next call tries again.
+    client.catch(() => {
+      if (defaultDocumentClient?.client === client) defaultDocumentClient = undefined;
+    });
+    defaultDocumentClient = { client, key };
   }
   return defaultDocumentClient.client;
 }
 
 /** Wraps a low-level DynamoDB client (tests, custom endpoints) the way wskit expects. */
-export function toDocumentClient(client: DynamoDBModule.DynamoDBClient): DocumentClient {
-  return dynamoDbDoc().DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+export async function toDocumentClient(client: DynamoDBClient): Promise<DocumentClient> {
+  const { DynamoDBDocumentClient } = await dynamoDbDoc();
+  return DynamoDBDocumentClient.from(client, MARSHALL_OPTIONS);
 }

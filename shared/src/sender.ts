@@ -9,8 +9,7 @@
  *   is given). Other errors (403, 413, 400) fail at once.
  * - Payloads over 128 KB (UTF-8) are refused before any call.
  */
-import type { Agent as HttpAgent } from 'node:http';
-import { managementApi, nodeHttpHandler, type ManagementClient } from './aws';
+import { httpModules, managementApi, nodeHttpHandler, type ManagementClient } from './aws';
 import { callbackUrl, regionFromEnv, type CallbackTarget } from './config';
 import { PayloadTooLargeError } from './errors';
 import { LIMITS } from './limits';
@@ -126,14 +125,17 @@ export function classifySendError(error: unknown): ErrorClass {
 /** Module scope: one management client (and keep-alive agent) per endpoint and Region. */
 const clients = new Map<string, ManagementClient>();
 
-function managementClient(endpoint: string, region: string, requestTimeoutMs: number): ManagementClient {
+async function managementClient(endpoint: string, region: string, requestTimeoutMs: number): Promise<ManagementClient> {
   const key = `${region} ${endpoint} ${requestTimeoutMs}`;
   let client = clients.get(key);
   if (!client) {
-    const { ApiGatewayManagementApiClient } = managementApi();
-    const { NodeHttpHandler } = nodeHttpHandler();
-    const http = require('node:http') as typeof import('node:http');
-    const https = require('node:https') as typeof import('node:https');
+    const [{ ApiGatewayManagementApiClient }, { NodeHttpHandler }, [http, https]] = await Promise.all([
+      managementApi(),
+      nodeHttpHandler(),
+      httpModules(),
+    ]);
+    const existing = clients.get(key);
+    if (existing) return existing;
     const agentOptions = { keepAlive: true, maxSockets: 64 };
     client = new ApiGatewayManagementApiClient({
       endpoint,
@@ -141,7 +143,7 @@ function managementClient(endpoint: string, region: string, requestTimeoutMs: nu
       // MessageSender owns retries, so it can honour the Lambda deadline.
       maxAttempts: 1,
       requestHandler: new NodeHttpHandler({
-        httpAgent: new http.Agent(agentOptions) as HttpAgent,
+        httpAgent: new http.Agent(agentOptions),
         httpsAgent: new https.Agent(agentOptions),
         connectionTimeout: 1000,
         requestTimeout: requestTimeoutMs,
@@ -197,7 +199,7 @@ export class MessageSender {
     return new MessageSender({ ...options, region, endpoint: callbackUrl({ ...target, region }) });
   }
 
-  private get client(): ManagementClient {
+  private client(): Promise<ManagementClient> {
     return managementClient(this.endpoint, this.region, this.requestTimeoutMs);
   }
 
@@ -224,7 +226,8 @@ export class MessageSender {
   }
 
   private async sendBytes(connectionId: string, data: Uint8Array, options: SendOptions): Promise<SendResult> {
-    const { PostToConnectionCommand } = managementApi();
+    const { PostToConnectionCommand } = await managementApi();
+    const client = await this.client();
     let lastError: unknown;
     for (let attempt = 1; attempt <= this.retry.maxAttempts; attempt++) {
       if (attempt > 1) {
@@ -237,7 +240,7 @@ export class MessageSender {
       const left = this.timeLeft();
       if (left < 50) return this.deadline(connectionId, attempt - 1, lastError);
       try {
-        await this.client.send(
+        await client.send(
           new PostToConnectionCommand({ ConnectionId: connectionId, Data: data }),
           Number.isFinite(left) ? { abortSignal: AbortSignal.timeout(Math.floor(left)) } : {},
         );

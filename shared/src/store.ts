@@ -12,7 +12,7 @@
  * Every item carries the connection's TTL, so whatever a lost $disconnect leaves behind
  * expires with it.
  */
-import { documentClient, dynamoDbDoc, type DocumentClient } from './aws';
+import { documentClient, dynamoDbDoc, toDocumentClient, type DocumentClient, type DynamoDBClient } from './aws';
 import { ConnectionNotFoundError, SubscriptionLimitError } from './errors';
 import { connectionExpiresAt } from './limits';
 import type { Logger } from './logger';
@@ -63,8 +63,10 @@ export interface DeleteConnectionResult {
 
 export interface ConnectionStoreOptions {
   tableName: string;
-  /** Default: the module-scope document client (AWS_REGION, AWS_ENDPOINT_URL_DYNAMODB). */
+  /** A document client to use. Default: the module-scope one (AWS_REGION, AWS_ENDPOINT_URL_DYNAMODB). */
   client?: DocumentClient;
+  /** Or a low-level DynamoDB client (tests, custom endpoints), wrapped at first use. */
+  dynamoDb?: DynamoDBClient;
   logger?: Logger;
   maxTopicsPerConnection?: number;
   /** Clock (epoch ms), for expiry filtering; tests may pin it. */
@@ -93,6 +95,8 @@ export class ConnectionStore {
   readonly tableName: string;
   readonly maxTopicsPerConnection: number;
   private readonly explicitClient: DocumentClient | undefined;
+  private readonly lowLevelClient: DynamoDBClient | undefined;
+  private wrappedClient: Promise<DocumentClient> | undefined;
   private readonly logger: Logger | undefined;
   private readonly now: () => number;
 
@@ -100,19 +104,23 @@ export class ConnectionStore {
     if (!options.tableName) throw new Error('ConnectionStore needs a tableName');
     this.tableName = options.tableName;
     this.explicitClient = options.client;
+    this.lowLevelClient = options.dynamoDb;
     this.logger = options.logger;
     this.maxTopicsPerConnection = options.maxTopicsPerConnection ?? DEFAULT_MAX_TOPICS_PER_CONNECTION;
     this.now = options.now ?? Date.now;
   }
 
   /** The client is resolved at first use, so constructing a store costs nothing. */
-  private get client(): DocumentClient {
-    return this.explicitClient ?? documentClient();
+  private async client(): Promise<DocumentClient> {
+    if (this.explicitClient) return this.explicitClient;
+    if (this.lowLevelClient) return (this.wrappedClient ??= toDocumentClient(this.lowLevelClient));
+    return documentClient();
   }
 
   /** Stores (or replaces) a connection item; its TTL follows from connectedAt. */
   async putConnection(connection: NewConnection): Promise<ConnectionRecord> {
-    const { PutCommand } = dynamoDbDoc();
+    const { PutCommand } = await dynamoDbDoc();
+    const client = await this.client();
     const expiresAt = connectionExpiresAt(connection.connectedAt);
     const item = {
       ...connectionKey(connection.connectionId),
@@ -123,13 +131,14 @@ export class ConnectionStore {
       userAgent: connection.userAgent,
       expiresAt,
     };
-    await this.client.send(new PutCommand({ TableName: this.tableName, Item: item }));
+    await client.send(new PutCommand({ TableName: this.tableName, Item: item }));
     return { ...connection, topics: [], expiresAt };
   }
 
   async getConnection(connectionId: string): Promise<ConnectionRecord | undefined> {
-    const { GetCommand } = dynamoDbDoc();
-    const { Item } = await this.client.send(
+    const { GetCommand } = await dynamoDbDoc();
+    const client = await this.client();
+    const { Item } = await client.send(
       new GetCommand({ TableName: this.tableName, Key: connectionKey(connectionId), ConsistentRead: true }),
     );
     if (!Item) return undefined;
@@ -153,8 +162,9 @@ export class ConnectionStore {
     connectionId: string,
     options: { alsoTopics?: readonly string[] } = {},
   ): Promise<DeleteConnectionResult> {
-    const { DeleteCommand } = dynamoDbDoc();
-    const { Attributes } = await this.client.send(
+    const { DeleteCommand } = await dynamoDbDoc();
+    const client = await this.client();
+    const { Attributes } = await client.send(
       new DeleteCommand({ TableName: this.tableName, Key: connectionKey(connectionId), ReturnValues: 'ALL_OLD' }),
     );
     const topics = new Set([...toStringArray(Attributes?.topics), ...(options.alsoTopics ?? [])]);
@@ -165,7 +175,8 @@ export class ConnectionStore {
 
   /** BatchWriteItem deletes in chunks of 25, retrying unprocessed items with backoff. */
   private async batchDelete(keys: Array<{ pk: string; sk: string }>): Promise<void> {
-    const { BatchWriteCommand } = dynamoDbDoc();
+    const { BatchWriteCommand } = await dynamoDbDoc();
+    const client = await this.client();
     for (let start = 0; start < keys.length; start += BATCH_WRITE_MAX) {
       let requests = keys.slice(start, start + BATCH_WRITE_MAX).map((Key) => ({ DeleteRequest: { Key } }));
       for (let attempt = 0; requests.length > 0; attempt++) {
@@ -175,7 +186,7 @@ export class ConnectionStore {
           }
           await sleep(Math.random() * Math.min(1000, 25 * 2 ** attempt));
         }
-        const { UnprocessedItems } = await this.client.send(
+        const { UnprocessedItems } = await client.send(
           new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } }),
         );
         requests = (UnprocessedItems?.[this.tableName] ?? []) as typeof requests;
@@ -190,11 +201,12 @@ export class ConnectionStore {
    * @throws ConnectionNotFoundError, SubscriptionLimitError
    */
   async subscribe(connectionId: string, topic: string): Promise<SubscribeResult> {
-    const { UpdateCommand, PutCommand } = dynamoDbDoc();
+    const { UpdateCommand, PutCommand } = await dynamoDbDoc();
+    const client = await this.client();
     let attributes: Record<string, unknown> | undefined;
     let added = true;
     try {
-      ({ Attributes: attributes } = await this.client.send(
+      ({ Attributes: attributes } = await client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: connectionKey(connectionId),
@@ -214,7 +226,7 @@ export class ConnectionStore {
     if (!attributes) throw new ConnectionNotFoundError(connectionId);
     added = !toStringArray(attributes.topics).includes(topic);
     const expiresAt = Number(attributes.expiresAt);
-    await this.client.send(
+    await client.send(
       new PutCommand({
         TableName: this.tableName,
         Item: {
@@ -230,8 +242,9 @@ export class ConnectionStore {
 
   /** Removes one subscription: the subscription item first, then the `topics` entry. Idempotent. */
   async unsubscribe(connectionId: string, topic: string): Promise<{ removed: boolean }> {
-    const { DeleteCommand, UpdateCommand } = dynamoDbDoc();
-    const { Attributes } = await this.client.send(
+    const { DeleteCommand, UpdateCommand } = await dynamoDbDoc();
+    const client = await this.client();
+    const { Attributes } = await client.send(
       new DeleteCommand({
         TableName: this.tableName,
         Key: subscriptionKey(topic, connectionId),
@@ -239,7 +252,7 @@ export class ConnectionStore {
       }),
     );
     try {
-      await this.client.send(
+      await client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: connectionKey(connectionId),
@@ -264,13 +277,14 @@ export class ConnectionStore {
     topic: string,
     options: { pageSize?: number; consistentRead?: boolean } = {},
   ): AsyncGenerator<Subscriber[], void, undefined> {
-    const { QueryCommand } = dynamoDbDoc();
+    const { QueryCommand } = await dynamoDbDoc();
+    const client = await this.client();
     const pageSize = options.pageSize ?? 500;
     if (!Number.isInteger(pageSize) || pageSize < 1) throw new RangeError('pageSize must be a whole number >= 1');
     let startKey: Record<string, unknown> | undefined;
     do {
       const nowSeconds = Math.floor(this.now() / 1000);
-      const page = await this.client.send(
+      const page = await client.send(
         new QueryCommand({
           TableName: this.tableName,
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sub)',
@@ -294,11 +308,12 @@ export class ConnectionStore {
 
   /** A user's live connections, oldest first, through the sparse `byUser` index. */
   async connectionsOfUser(userId: string): Promise<UserConnection[]> {
-    const { QueryCommand } = dynamoDbDoc();
+    const { QueryCommand } = await dynamoDbDoc();
+    const client = await this.client();
     const connections: UserConnection[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
-      const page = await this.client.send(
+      const page = await client.send(
         new QueryCommand({
           TableName: this.tableName,
           IndexName: BY_USER_INDEX,
@@ -322,11 +337,12 @@ export class ConnectionStore {
 
   /** How many live connections a user holds (a COUNT query on `byUser`). */
   async countConnectionsOfUser(userId: string): Promise<number> {
-    const { QueryCommand } = dynamoDbDoc();
+    const { QueryCommand } = await dynamoDbDoc();
+    const client = await this.client();
     let count = 0;
     let startKey: Record<string, unknown> | undefined;
     do {
-      const page = await this.client.send(
+      const page = await client.send(
         new QueryCommand({
           TableName: this.tableName,
           IndexName: BY_USER_INDEX,

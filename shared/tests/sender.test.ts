@@ -5,7 +5,6 @@ import {
   PayloadTooLargeError,
   classifySendError,
   destroyManagementClients,
-  toDocumentClient,
 } from '../src';
 import { DYNAMO_BACKENDS, startDynamo, type DynamoHandle } from '../testing/dynamo';
 import { faults, startManagementApi, type ManagementApiServer } from '../testing/management-api';
@@ -33,7 +32,7 @@ describe.each(DYNAMO_BACKENDS)('MessageSender with the store on %s', (backend) =
 
   beforeAll(async () => {
     [db, api] = await Promise.all([startDynamo(backend), startManagementApi({ stage: 'test' })]);
-    store = new ConnectionStore({ tableName: db.tableName, client: toDocumentClient(db.client) });
+    store = new ConnectionStore({ tableName: db.tableName, dynamoDb: db.client });
   });
   afterAll(async () => {
     await Promise.all([db?.stop(), api?.stop()]);

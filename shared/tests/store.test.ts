@@ -1,4 +1,4 @@
-import { ConnectionNotFoundError, ConnectionStore, SubscriptionLimitError, connectionExpiresAt, toDocumentClient } from '../src';
+import { ConnectionNotFoundError, ConnectionStore, SubscriptionLimitError, connectionExpiresAt } from '../src';
 import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
 import { DYNAMO_BACKENDS, startDynamo, type DynamoHandle } from '../testing/dynamo';
 
@@ -18,7 +18,7 @@ describe.each(DYNAMO_BACKENDS)('ConnectionStore on %s', (backend) => {
       },
       { step: 'initialize', name: 'recordCommandNames' },
     );
-    store = new ConnectionStore({ tableName: db.tableName, client: toDocumentClient(db.client), maxTopicsPerConnection: 70 });
+    store = new ConnectionStore({ tableName: db.tableName, dynamoDb: db.client, maxTopicsPerConnection: 70 });
   });
   afterAll(async () => {
     await db?.stop();

@@ -1,4 +1,4 @@
-import { ConnectionStore, toDocumentClient } from '@wskit/shared';
+import { ConnectionStore } from '@wskit/shared';
 import { startDynamo, type DynamoHandle } from '@wskit/shared/testing/dynamo';
 import { captureLogs, disconnectEvent, lambdaContext, newConnectionId } from '@wskit/shared/testing/events';
 import { handler } from '../src';
@@ -11,7 +11,7 @@ let store: ConnectionStore;
 
 beforeAll(async () => {
   db = await startDynamo('dynalite');
-  store = new ConnectionStore({ tableName: db.tableName, client: toDocumentClient(db.client) });
+  store = new ConnectionStore({ tableName: db.tableName, dynamoDb: db.client });
   Object.assign(process.env, {
     WSKIT_TABLE_NAME: db.tableName,
     AWS_ENDPOINT_URL_DYNAMODB: db.endpoint,

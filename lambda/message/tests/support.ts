@@ -1,4 +1,4 @@
-import { ConnectionStore, destroyManagementClients, toDocumentClient } from '@wskit/shared';
+import { ConnectionStore, destroyManagementClients } from '@wskit/shared';
 import { startDynamo, type DynamoHandle } from '@wskit/shared/testing/dynamo';
 import { startManagementApi, type ManagementApiServer } from '@wskit/shared/testing/management-api';
 
@@ -14,7 +14,7 @@ export function useHarness(): () => Harness {
   let harness: Harness | undefined;
   beforeAll(async () => {
     const [db, api] = await Promise.all([startDynamo('dynalite'), startManagementApi({ stage: 'local' })]);
-    harness = { db, api, store: new ConnectionStore({ tableName: db.tableName, client: toDocumentClient(db.client) }) };
+    harness = { db, api, store: new ConnectionStore({ tableName: db.tableName, dynamoDb: db.client }) };
     Object.assign(process.env, {
       WSKIT_TABLE_NAME: db.tableName,
       AWS_ENDPOINT_URL_DYNAMODB: db.endpoint,
