@@ -170,6 +170,7 @@ export class ConnectionStore {
     const topics = new Set([...toStringArray(Attributes?.topics), ...(options.alsoTopics ?? [])]);
     const keys = [...topics].map((topic) => subscriptionKey(topic, connectionId));
     await this.batchDelete(keys);
+    this.logger?.debug('connection removed', { connectionId, existed: Attributes !== undefined, subscriptionsRemoved: keys.length });
     return { existed: Attributes !== undefined, subscriptionsRemoved: keys.length };
   }
 
