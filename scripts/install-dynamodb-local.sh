@@ -68,7 +68,7 @@ POM
 
 log "resolving com.amazonaws:DynamoDBLocal:$version and $native_artifact:$sqlite4java_version with Maven (first run downloads ~60 MB)..."
 started=$SECONDS
-if ! mvn -B -ntp -f "$staging/pom.xml" \
+if ! mvn -B -ntp -Dstyle.color=never -f "$staging/pom.xml" \
     org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies \
     -DoutputDirectory="$staging/lib" -DincludeScope=runtime >&2; then
   fail "Maven could not resolve DynamoDB Local $version; check that mvn can reach the Maven repository (proxy settings in ~/.m2/settings.xml), then run: bash scripts/install-dynamodb-local.sh"

@@ -64,6 +64,13 @@ export interface SendResult {
   error?: string;
 }
 
+export interface ConnectionInfo {
+  connectedAt?: Date;
+  lastActiveAt?: Date;
+  sourceIp?: string;
+  userAgent?: string;
+}
+
 export interface SendOptions {
   /** The topic the recipient was found under: its subscription is removed too when gone. */
   topic?: string;
@@ -261,6 +268,48 @@ export class MessageSender {
       }
     }
     return this.failed(connectionId, this.retry.maxAttempts, lastError);
+  }
+
+  /**
+   * GetConnection: what API Gateway knows of a live connection, or undefined when it is
+   * gone (410). Other errors are thrown.
+   */
+  async connectionInfo(connectionId: string): Promise<ConnectionInfo | undefined> {
+    const { GetConnectionCommand } = await managementApi();
+    const client = await this.client();
+    try {
+      const out = await client.send(new GetConnectionCommand({ ConnectionId: connectionId }), this.requestOptions());
+      return {
+        connectedAt: out.ConnectedAt,
+        lastActiveAt: out.LastActiveAt,
+        sourceIp: out.Identity?.SourceIp,
+        userAgent: out.Identity?.UserAgent,
+      };
+    } catch (error) {
+      if (classifySendError(error) === 'gone') return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * DeleteConnection: closes a client's connection (API Gateway then sends $disconnect).
+   * Resolves false when it was already gone. Other errors are thrown.
+   */
+  async closeConnection(connectionId: string): Promise<boolean> {
+    const { DeleteConnectionCommand } = await managementApi();
+    const client = await this.client();
+    try {
+      await client.send(new DeleteConnectionCommand({ ConnectionId: connectionId }), this.requestOptions());
+      return true;
+    } catch (error) {
+      if (classifySendError(error) === 'gone') return false;
+      throw error;
+    }
+  }
+
+  private requestOptions(): { abortSignal?: AbortSignal } {
+    const left = this.timeLeft();
+    return Number.isFinite(left) ? { abortSignal: AbortSignal.timeout(Math.max(1, Math.floor(left))) } : {};
   }
 
   private failed(connectionId: string, attempts: number, error: unknown): SendResult {

@@ -210,6 +210,21 @@ describe.each(DYNAMO_BACKENDS)('MessageSender with the store on %s', (backend) =
     }
   });
 
+  it('reads and closes connections with GetConnection and DeleteConnection', async () => {
+    const id = newId();
+    api.connect(id, { sourceIp: '192.0.2.1', userAgent: 'probe/1' });
+    const s = sender();
+    const info = await s.connectionInfo(id);
+    expect(info).toEqual({ connectedAt: expect.any(Date), lastActiveAt: expect.any(Date), sourceIp: '192.0.2.1', userAgent: 'probe/1' });
+    expect(await s.closeConnection(id)).toBe(true);
+    expect(api.isConnected(id)).toBe(false);
+    expect(await s.connectionInfo(id)).toBeUndefined();
+    expect(await s.closeConnection(id)).toBe(false);
+    api.inject(id, faults.forbidden());
+    await expect(s.connectionInfo(id)).rejects.toMatchObject({ name: 'ForbiddenException' });
+    expect(api.requests.map((r) => `${r.method} ${r.status}`)).toEqual(['GET 200', 'DELETE 204', 'GET 410', 'DELETE 410', 'GET 403']);
+  });
+
   it('sends a duplicate id once', async () => {
     const id = await liveConnection();
     const summary = await sender().fanOut([id, id, id], 'dup');

@@ -12,7 +12,6 @@
  * answer (so a client can keep measuring the link and learn its connectionId while it
  * rotates to a fresh connection); every other action gets `TOKEN_EXPIRED`.
  */
-import { randomUUID } from 'node:crypto';
 import {
   ConfigError,
   ConnectionNotFoundError,
@@ -202,7 +201,7 @@ async function route(invocation: Invocation): Promise<ServerFrame> {
 
 async function publish(invocation: Invocation, frame: PublishFrame): Promise<ServerFrame> {
   requireTopic(invocation, frame.topic, 'publish');
-  const message: MessageFrame = { type: 'message', topic: frame.topic, data: frame.data, mid: randomUUID(), ts: Date.now() };
+  const message: MessageFrame = { type: 'message', topic: frame.topic, data: frame.data, mid: crypto.randomUUID(), ts: Date.now() };
   const payload = JSON.stringify(message);
   const bytes = utf8Bytes(payload);
   if (bytes > LIMITS.maxMessageBytes) {
