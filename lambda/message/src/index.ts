@@ -121,7 +121,7 @@ export async function handler(event: unknown, context?: LambdaContextLike): Prom
       return reply(
         errorFrame(
           'TOKEN_EXPIRED',
-          `the token of this connection expired at ${new Date(session.exp * 1000).toISOString()}: reconnect with a fresh token`,
+          `the token of this connection expired at ${formatEpochSeconds(session.exp)}: reconnect with a fresh token`,
           id,
         ),
       );
@@ -132,6 +132,11 @@ export async function handler(event: unknown, context?: LambdaContextLike): Prom
     log.error('message handler failed', { error, configVariable: error instanceof ConfigError ? error.variable : undefined });
     return reply(errorFrame('INTERNAL', `internal error, request id ${requestId ?? 'unknown'}`, id));
   }
+}
+
+function formatEpochSeconds(seconds: number): string {
+  const date = new Date(seconds * 1000);
+  return Number.isNaN(date.getTime()) ? `epoch second ${seconds}` : date.toISOString();
 }
 
 function withId<T extends ServerFrame>(frame: T, id: string | undefined): T {

@@ -149,6 +149,8 @@ it('an expired session gets TOKEN_EXPIRED except for ping and hello', async () =
   }
   expect(await db.dump()).toEqual(before);
   expect((await send({ action: 'ping', id: 'p' }, expired)).reply).toEqual({ type: 'pong', id: 'p' });
+  // An expiry far outside the Date range is still just expired.
+  expect((await send({ action: 'subscribe', id: 'far', topic: 'user:ivan' }, { ...base, exp: -1e300 })).reply).toMatchObject({ code: 'TOKEN_EXPIRED', id: 'far' });
   expect((await send({ action: 'hello', id: 'h' }, expired)).reply).toMatchObject({ type: 'welcome', id: 'h' });
 });
 

@@ -164,7 +164,7 @@ const generators: Record<string, () => Generated> = {
         if (shape === 'contextArray') return { body: b, requestContext: [] };
         if (shape === 'authorizerJunk') rc.authorizer = pick<unknown>([null, 'x', [], { userId: {} }, { userId: 42, exp: 'abc' }, { principalId: '' }]);
         if (shape === 'noConnection') delete rc.connectionId;
-        if (shape === 'expJunk') rc.authorizer = { userId: 'fuzzer', exp: pick(['abc', '', '-1', '0']) };
+        if (shape === 'expJunk') rc.authorizer = { userId: 'fuzzer', exp: pick(['abc', '', '-1', '0', '-1e300', '1e300', 'Infinity']) };
         return event;
       },
     };
