@@ -7,6 +7,7 @@
  */
 import {
   ConnectionStore,
+  MessageSender,
   createLogger,
   maxConnectionsPerUserFromEnv,
   requestContextOf,
@@ -15,6 +16,7 @@ import {
   tableNameFromEnv,
   type LambdaContextLike,
   type Logger,
+  type WebSocketRequestContext,
   type WebSocketResult,
 } from '@wskit/shared';
 
@@ -54,7 +56,8 @@ export async function handler(event: unknown, context?: LambdaContextLike): Prom
     const cap = maxConnectionsPerUserFromEnv();
     const connections = getStore();
     if (cap > 0) {
-      const open = await connections.countConnectionsOfUser(session.userId);
+      let open = await connections.countConnectionsOfUser(session.userId);
+      if (open >= cap) open -= await pruneStaleConnections(connections, session.userId, requestContext, context, log);
       if (open >= cap) {
         log.warn('refused: per-user connection cap reached', { open, cap });
         return reply(
@@ -82,4 +85,49 @@ export async function handler(event: unknown, context?: LambdaContextLike): Prom
     log.error('connect failed', { error });
     return reply(500, `Internal Server Error (request id ${requestId ?? 'unknown'})`);
   }
+}
+
+/**
+ * At the cap, asks API Gateway (GetConnection) which of the user's recorded connections
+ * still exist, and removes the rows of those that are gone: a lost $disconnect must not
+ * lock a user out until the rows expire. Needs `execute-api:ManageConnections` (GET) on
+ * the stage; without it, or when no callback endpoint can be built, nothing is pruned and
+ * the count stands. Returns how many rows were removed.
+ */
+async function pruneStaleConnections(
+  connections: ConnectionStore,
+  userId: string,
+  requestContext: WebSocketRequestContext,
+  context: LambdaContextLike | undefined,
+  log: Logger,
+): Promise<number> {
+  let sender: MessageSender;
+  try {
+    sender = MessageSender.forApi(
+      { apiId: stringField(requestContext.apiId, 128), stage: stringField(requestContext.stage, 128) },
+      {
+        requestTimeoutMs: 1000,
+        context: typeof context?.getRemainingTimeInMillis === 'function' ? (context as Required<LambdaContextLike>) : undefined,
+      },
+    );
+  } catch (error) {
+    log.debug('cannot check for stale connections: no callback endpoint', { error });
+    return 0;
+  }
+  const recorded = await connections.connectionsOfUser(userId);
+  const outcomes = await Promise.all(
+    recorded.map(async ({ connectionId }) => {
+      try {
+        if ((await sender.connectionInfo(connectionId)) !== undefined) return 0;
+        await connections.deleteConnection(connectionId);
+        return 1;
+      } catch (error) {
+        log.debug('could not check a connection; counting it as open', { staleCandidate: connectionId, error });
+        return 0;
+      }
+    }),
+  );
+  const removed = outcomes.reduce<number>((sum, n) => sum + n, 0);
+  if (removed > 0) log.info('removed stale connections of the user', { removed });
+  return removed;
 }

@@ -1,15 +1,19 @@
+import { destroyManagementClients } from '@wskit/shared';
 import { startDynamo, type DynamoHandle } from '@wskit/shared/testing/dynamo';
 import { captureLogs, connectEvent, lambdaContext, newConnectionId } from '@wskit/shared/testing/events';
+import { faults, startManagementApi, type ManagementApiServer } from '@wskit/shared/testing/management-api';
 import { handler } from '../src';
 
 jest.setTimeout(30_000);
 
 const savedEnv = { ...process.env };
 let db: DynamoHandle;
+let api: ManagementApiServer;
 
 beforeAll(async () => {
-  db = await startDynamo('dynalite');
+  [db, api] = await Promise.all([startDynamo('dynalite'), startManagementApi({ stage: 'local' })]);
   Object.assign(process.env, {
+    WSKIT_CALLBACK_URL: api.url,
     WSKIT_TABLE_NAME: db.tableName,
     AWS_ENDPOINT_URL_DYNAMODB: db.endpoint,
     AWS_REGION: 'us-east-1',
@@ -20,7 +24,8 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   process.env = savedEnv;
-  await db?.stop();
+  destroyManagementClients();
+  await Promise.all([db?.stop(), api?.stop()]);
 });
 beforeEach(() => {
   process.env.WSKIT_TABLE_NAME = db.tableName;
@@ -28,6 +33,14 @@ beforeEach(() => {
 });
 
 const quiet = <T>(fn: () => Promise<T>) => captureLogs(fn);
+
+/** A connection API Gateway knows about (as it would for a live client), opened through the handler. */
+async function open(userId: string) {
+  const connectionId = newConnectionId();
+  api.connect(connectionId);
+  const { result, lines } = await quiet(() => handler(connectEvent({ connectionId, userId }), lambdaContext()));
+  return { connectionId, result, lines };
+}
 
 it('stores the connection with the authorizer userId, source IP, user agent, connectedAt and TTL', async () => {
   const connectionId = newConnectionId();
@@ -51,27 +64,48 @@ it('stores the connection with the authorizer userId, source IP, user agent, con
 
 it('refuses a connection over the per-user cap with 429, writing nothing', async () => {
   process.env.WSKIT_MAX_CONNECTIONS_PER_USER = '3';
-  for (let i = 0; i < 3; i++) {
-    expect((await quiet(() => handler(connectEvent({ connectionId: newConnectionId(), userId: 'capped' })))).result).toEqual({ statusCode: 200 });
-  }
+  for (let i = 0; i < 3; i++) expect((await open('capped')).result).toEqual({ statusCode: 200 });
   const before = await db.dump();
-  const { result, lines } = await quiet(() => handler(connectEvent({ connectionId: newConnectionId(), userId: 'capped' })));
+  const { result, lines } = await open('capped');
   expect(result.statusCode).toBe(429);
   expect(result.body).toMatch(/3 open connections, the limit is 3/);
   expect(await db.dump()).toEqual(before);
   expect(lines.some((l) => JSON.parse(l).message.includes('cap reached'))).toBe(true);
   // Another user is not affected.
-  expect((await quiet(() => handler(connectEvent({ connectionId: newConnectionId(), userId: 'someone-else' })))).result.statusCode).toBe(200);
+  expect((await open('someone-else')).result.statusCode).toBe(200);
 });
 
 it('has no cap when WSKIT_MAX_CONNECTIONS_PER_USER is 0, and defaults to 10', async () => {
   process.env.WSKIT_MAX_CONNECTIONS_PER_USER = '0';
-  for (let i = 0; i < 12; i++) {
-    expect((await quiet(() => handler(connectEvent({ connectionId: newConnectionId(), userId: 'uncapped' })))).result.statusCode).toBe(200);
-  }
+  for (let i = 0; i < 12; i++) expect((await open('uncapped')).result.statusCode).toBe(200);
   delete process.env.WSKIT_MAX_CONNECTIONS_PER_USER;
-  for (let i = 0; i < 10; i++) await quiet(() => handler(connectEvent({ connectionId: newConnectionId(), userId: 'default-cap' })));
-  expect((await quiet(() => handler(connectEvent({ connectionId: newConnectionId(), userId: 'default-cap' })))).result.statusCode).toBe(429);
+  for (let i = 0; i < 10; i++) expect((await open('default-cap')).result.statusCode).toBe(200);
+  expect((await open('default-cap')).result.statusCode).toBe(429);
+});
+
+it('at the cap, removes rows of connections API Gateway no longer has, then admits', async () => {
+  process.env.WSKIT_MAX_CONNECTIONS_PER_USER = '3';
+  const live = [await open('stale-user'), await open('stale-user')];
+  const lost = await open('stale-user');
+  api.disconnect(lost.connectionId); // its $disconnect never arrived
+  const before = api.requests.length;
+  const next = await open('stale-user');
+  expect(next.result).toEqual({ statusCode: 200 });
+  expect(api.requests.slice(before).map((r) => r.method)).toEqual(['GET', 'GET', 'GET']);
+  const rows = (await db.dump()).filter((i) => i.userId?.S === 'stale-user').map((i) => i.connectionId?.S);
+  expect(rows.sort()).toEqual([...live.map((c) => c.connectionId), next.connectionId].sort());
+});
+
+it('at the cap, keeps counting connections it cannot check (no permission) and refuses', async () => {
+  process.env.WSKIT_MAX_CONNECTIONS_PER_USER = '2';
+  const first = await open('locked-user');
+  const second = await open('locked-user');
+  api.disconnect(second.connectionId);
+  api.inject(first.connectionId, faults.forbidden());
+  api.inject(second.connectionId, faults.forbidden());
+  const third = await open('locked-user');
+  expect(third.result.statusCode).toBe(429);
+  expect((await db.dump()).filter((i) => i.userId?.S === 'locked-user')).toHaveLength(2);
 });
 
 it('refuses with 401 when the authorizer context is missing or has no userId', async () => {
