@@ -1,0 +1,186 @@
+import { captureLogs, lambdaContext, messageEvent, newConnectionId, type EventOptions } from '@wskit/shared/testing/events';
+import { handler } from '../src';
+import { useHarness } from './support';
+
+jest.setTimeout(30_000);
+const harness = useHarness();
+
+async function connect(userId: string, options: { scope?: string; live?: boolean } = {}): Promise<EventOptions> {
+  const { store, api } = harness();
+  const connectionId = newConnectionId();
+  await store.putConnection({ connectionId, userId, connectedAt: Date.now() });
+  if (options.live !== false) api.connect(connectionId);
+  return { connectionId, userId, scope: options.scope ?? '' };
+}
+
+async function send(frame: unknown, session: EventOptions, extra: { isBase64Encoded?: boolean; timeoutMs?: number } = {}) {
+  const body = typeof frame === 'string' ? frame : JSON.stringify(frame);
+  const { result, lines } = await captureLogs(() =>
+    handler(messageEvent(body, { ...session, isBase64Encoded: extra.isBase64Encoded }), lambdaContext(extra.timeoutMs)),
+  );
+  expect(result.statusCode).toBe(200);
+  return { reply: JSON.parse(result.body!) as Record<string, unknown>, lines };
+}
+
+it('hello answers welcome with the connectionId, userId and limits, echoing the id', async () => {
+  const me = await connect('alice');
+  const { reply } = await send({ action: 'hello', id: 'h1' }, me);
+  expect(reply).toEqual({
+    type: 'welcome',
+    id: 'h1',
+    connectionId: me.connectionId,
+    userId: 'alice',
+    limits: { maxMessageBytes: 131072, maxFrameBytes: 32768, idleTimeoutSeconds: 600, maxConnectionSeconds: 7200 },
+  });
+});
+
+it('ping answers pong echoing ts, with or without id', async () => {
+  const me = await connect('alice');
+  expect((await send({ action: 'ping', id: 'p', ts: 1234.5 }, me)).reply).toEqual({ type: 'pong', id: 'p', ts: 1234.5 });
+  expect((await send({ action: 'ping' }, me)).reply).toEqual({ type: 'pong' });
+  expect((await send({ action: 'ping', ts: 'now' }, me)).reply).toMatchObject({ type: 'error', code: 'BAD_REQUEST' });
+});
+
+it('subscribe follows the topic policy: own user topic, public prefixes, scope grants; deny otherwise', async () => {
+  const me = await connect('alice', { scope: 'openid topics:team. subscribe:feed/' });
+  const { db, store } = harness();
+  for (const topic of ['user:alice', 'public:news', 'lobby.1', 'team.a', 'team.b/x', 'feed/eu']) {
+    expect((await send({ action: 'subscribe', id: topic, topic }, me)).reply).toEqual({ type: 'ack', id: topic, action: 'subscribe', topic });
+  }
+  const before = await db.dump();
+  for (const topic of ['user:bob', 'private', 'teams', 'feed', 'Public:news', 'team']) {
+    expect((await send({ action: 'subscribe', id: 'x', topic }, me)).reply).toEqual({
+      type: 'error',
+      id: 'x',
+      code: 'FORBIDDEN',
+      message: `not allowed to subscribe to topic "${topic}"`,
+    });
+  }
+  expect(await db.dump()).toEqual(before);
+  expect((await store.getConnection(me.connectionId!))?.topics).toEqual(
+    ['feed/eu', 'lobby.1', 'public:news', 'team.a', 'team.b/x', 'user:alice'].sort(),
+  );
+  // subscribe:<prefix> does not grant publishing.
+  expect((await send({ action: 'publish', id: 'pf', topic: 'feed/eu', data: 1 }, me)).reply).toMatchObject({ code: 'FORBIDDEN', id: 'pf' });
+});
+
+it('unsubscribe removes the subscription and answers ack, idempotently', async () => {
+  const me = await connect('bob');
+  const { store, db } = harness();
+  await send({ action: 'subscribe', topic: 'public:u' }, me);
+  expect((await send({ action: 'unsubscribe', id: 'u1', topic: 'public:u' }, me)).reply).toEqual({
+    type: 'ack',
+    id: 'u1',
+    action: 'unsubscribe',
+    topic: 'public:u',
+  });
+  expect((await send({ action: 'unsubscribe', id: 'u2', topic: 'public:u' }, me)).reply).toMatchObject({ type: 'ack', id: 'u2' });
+  expect((await store.getConnection(me.connectionId!))?.topics).toEqual([]);
+  expect((await db.dump()).some((i) => i.pk?.S === 'topic#public:u')).toBe(false);
+});
+
+it('publish delivers a message with a unique mid to every subscriber and acks with counts', async () => {
+  const { api, db } = harness();
+  const publisher = await connect('carol');
+  const a = await connect('dave');
+  const b = await connect('erin');
+  const gone = await connect('frank', { live: false });
+  for (const s of [a, b, gone]) await send({ action: 'subscribe', topic: 'public:room' }, s);
+
+  const before = Date.now();
+  const { reply } = await send({ action: 'publish', id: 'm1', topic: 'public:room', data: { text: 'hi ✓', n: [1, 2] } }, publisher);
+  expect(reply).toEqual({
+    type: 'ack',
+    id: 'm1',
+    action: 'publish',
+    topic: 'public:room',
+    mid: expect.stringMatching(/^[0-9a-f-]{36}$/),
+    delivered: 2,
+    gone: 1,
+    failed: 0,
+  });
+  for (const s of [a, b]) {
+    const [delivered] = api.delivered(s.connectionId!);
+    const message = JSON.parse(delivered!);
+    expect(message).toEqual({ type: 'message', topic: 'public:room', data: { text: 'hi ✓', n: [1, 2] }, mid: reply.mid, ts: expect.any(Number) });
+    expect(message.ts).toBeGreaterThanOrEqual(before);
+  }
+  expect(api.delivered(publisher.connectionId!)).toEqual([]);
+  // The gone subscriber and its subscription are cleaned up.
+  expect((await db.dump()).filter((i) => i.connectionId?.S === gone.connectionId)).toEqual([]);
+
+  const second = await send({ action: 'sendmessage', id: 'm2', topic: 'public:room', data: null }, publisher);
+  expect(second.reply).toMatchObject({ type: 'ack', id: 'm2', action: 'sendmessage', delivered: 2, gone: 0 });
+  expect(second.reply.mid).not.toBe(reply.mid);
+  expect(JSON.parse(api.delivered(a.connectionId!)[1]!)).toMatchObject({ data: null, mid: second.reply.mid });
+});
+
+it('publish to a topic with no subscribers acks with zero counts; forbidden publish sends nothing', async () => {
+  const { api } = harness();
+  const me = await connect('gina');
+  expect((await send({ action: 'publish', topic: 'public:empty', data: 'x' }, me)).reply).toMatchObject({ type: 'ack', delivered: 0, gone: 0, failed: 0 });
+  const requests = api.requests.length;
+  expect((await send({ action: 'publish', id: 'no', topic: 'user:someone', data: 'x' }, me)).reply).toMatchObject({ type: 'error', id: 'no', code: 'FORBIDDEN' });
+  expect(api.requests.length).toBe(requests);
+});
+
+it('refuses a message that would exceed 128 KB with PAYLOAD_TOO_LARGE', async () => {
+  const me = await connect('hank');
+  const fits = 'x'.repeat(131_072 - 80);
+  expect((await send({ action: 'publish', id: 'big', topic: 'public:big', data: fits }, me)).reply).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', id: 'big' });
+  const tooBigBody = JSON.stringify({ action: 'publish', id: 'bigger', topic: 'public:big', data: 'y'.repeat(131_072) });
+  expect((await send(tooBigBody, me)).reply).toMatchObject({ type: 'error', code: 'PAYLOAD_TOO_LARGE' });
+});
+
+it('an expired session gets TOKEN_EXPIRED except for ping and hello', async () => {
+  const { db } = harness();
+  const base = await connect('ivan');
+  const expired = { ...base, exp: Math.floor(Date.now() / 1000) - 5 };
+  const before = await db.dump();
+  for (const frame of [
+    { action: 'subscribe', id: 'e1', topic: 'user:ivan' },
+    { action: 'unsubscribe', id: 'e2', topic: 'user:ivan' },
+    { action: 'publish', id: 'e3', topic: 'user:ivan', data: 1 },
+    { action: 'sendmessage', id: 'e4', topic: 'user:ivan', data: 1 },
+  ]) {
+    const { reply } = await send(frame, expired);
+    expect(reply).toMatchObject({ type: 'error', id: frame.id, code: 'TOKEN_EXPIRED' });
+    expect(String(reply.message)).toMatch(/reconnect with a fresh token/);
+  }
+  expect(await db.dump()).toEqual(before);
+  expect((await send({ action: 'ping', id: 'p' }, expired)).reply).toEqual({ type: 'pong', id: 'p' });
+  // An expiry far outside the Date range is still just expired.
+  expect((await send({ action: 'subscribe', id: 'far', topic: 'user:ivan' }, { ...base, exp: -1e300 })).reply).toMatchObject({ code: 'TOKEN_EXPIRED', id: 'far' });
+  expect((await send({ action: 'hello', id: 'h' }, expired)).reply).toMatchObject({ type: 'welcome', id: 'h' });
+});
+
+it('answers FORBIDDEN without an authorizer context, and for a connection whose row is gone', async () => {
+  const me = await connect('judy');
+  expect((await send({ action: 'subscribe', id: 'a', topic: 'public:x' }, { ...me, userId: null })).reply).toMatchObject({ code: 'FORBIDDEN', id: 'a' });
+  expect((await send({ action: 'ping', id: 'b' }, { ...me, userId: null })).reply).toEqual({ type: 'pong', id: 'b' });
+  const ghost = { connectionId: newConnectionId(), userId: 'judy' };
+  const { reply } = await send({ action: 'subscribe', id: 'g', topic: 'public:x' }, ghost);
+  expect(reply).toMatchObject({ type: 'error', id: 'g', code: 'FORBIDDEN', message: expect.stringMatching(/reconnect/) });
+});
+
+it('refuses binary frames and unknown actions with the protocol codes', async () => {
+  const me = await connect('kate');
+  expect((await send('AAEC', me, { isBase64Encoded: true })).reply).toMatchObject({ type: 'error', code: 'BAD_REQUEST' });
+  expect((await send({ action: 'dance', id: 'd' }, me)).reply).toMatchObject({ type: 'error', id: 'd', code: 'UNKNOWN_ACTION' });
+});
+
+it('turns an unexpected failure into INTERNAL with the request id, logged', async () => {
+  const me = await connect('leo');
+  const saved = process.env.WSKIT_TABLE_NAME;
+  process.env.WSKIT_TABLE_NAME = 'no-such-table';
+  try {
+    const event = messageEvent(JSON.stringify({ action: 'subscribe', id: 'i1', topic: 'public:x' }), me);
+    const { result, lines } = await captureLogs(() => handler(event, lambdaContext()));
+    const reply = JSON.parse(result.body!);
+    expect(reply).toEqual({ type: 'error', id: 'i1', code: 'INTERNAL', message: `internal error, request id ${event.requestContext.requestId}` });
+    const logged = lines.map((l) => JSON.parse(l));
+    expect(logged).toEqual([expect.objectContaining({ level: 'ERROR', requestId: event.requestContext.requestId, connectionId: me.connectionId })]);
+  } finally {
+    process.env.WSKIT_TABLE_NAME = saved;
+  }
+});

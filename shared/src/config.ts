@@ -1,0 +1,128 @@
+/**
+ * Configuration from the environment, read at first use (never at import), so a missing
+ * variable fails the invocation that needs it with a message naming the variable.
+ */
+import { ConfigError } from './errors';
+
+type Env = NodeJS.ProcessEnv;
+
+export function requireEnv(name: string, whatToSet: string, env: Env = process.env): string {
+  const value = env[name]?.trim();
+  if (!value) {
+    throw new ConfigError(name, `${name} is not set: set it to ${whatToSet}`);
+  }
+  return value;
+}
+
+export function tableNameFromEnv(env: Env = process.env): string {
+  return requireEnv(
+    'WSKIT_TABLE_NAME',
+    'the name of the wskit connections table (the connections-table module output `name`)',
+    env,
+  );
+}
+
+function nonNegativeInteger(name: string, raw: string | undefined, fallback: number, what: string): number {
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw.trim());
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new ConfigError(name, `${name} is "${raw}", not a whole number >= 0: set it to ${what}`);
+  }
+  return value;
+}
+
+export const DEFAULT_MAX_CONNECTIONS_PER_USER = 10;
+
+/** WSKIT_MAX_CONNECTIONS_PER_USER: default 10, 0 means no cap. */
+export function maxConnectionsPerUserFromEnv(env: Env = process.env): number {
+  return nonNegativeInteger(
+    'WSKIT_MAX_CONNECTIONS_PER_USER',
+    env.WSKIT_MAX_CONNECTIONS_PER_USER,
+    DEFAULT_MAX_CONNECTIONS_PER_USER,
+    'the most open connections one user may hold (0 = no cap)',
+  );
+}
+
+export const DEFAULT_MAX_TOPICS_PER_CONNECTION = 100;
+
+/** WSKIT_MAX_TOPICS_PER_CONNECTION: default 100; bounds the connection item and its cleanup. */
+export function maxTopicsPerConnectionFromEnv(env: Env = process.env): number {
+  const value = nonNegativeInteger(
+    'WSKIT_MAX_TOPICS_PER_CONNECTION',
+    env.WSKIT_MAX_TOPICS_PER_CONNECTION,
+    DEFAULT_MAX_TOPICS_PER_CONNECTION,
+    'the most topics one connection may subscribe to (1-1000)',
+  );
+  if (value < 1 || value > 1000) {
+    throw new ConfigError(
+      'WSKIT_MAX_TOPICS_PER_CONNECTION',
+      `WSKIT_MAX_TOPICS_PER_CONNECTION is ${value}: set it to a number from 1 to 1000`,
+    );
+  }
+  return value;
+}
+
+/** WSKIT_PUBLIC_TOPIC_PREFIXES: comma-separated prefixes anyone signed in may use; default none. */
+export function publicTopicPrefixesFromEnv(env: Env = process.env): string[] {
+  const raw = env.WSKIT_PUBLIC_TOPIC_PREFIXES;
+  if (!raw) return [];
+  return raw
+    .split(',')
+    .map((prefix) => prefix.trim())
+    .filter((prefix) => prefix.length > 0);
+}
+
+/** The AWS Region: AWS_REGION (set by Lambda), else AWS_DEFAULT_REGION. */
+export function regionFromEnv(env: Env = process.env): string {
+  const region = env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim();
+  if (!region) {
+    throw new ConfigError('AWS_REGION', 'AWS_REGION is not set: set it to the Region of the API (Lambda sets it)');
+  }
+  return region;
+}
+
+export interface CallbackTarget {
+  apiId?: string | undefined;
+  stage?: string | undefined;
+  region?: string | undefined;
+}
+
+/**
+ * The management API base URL (`https://<apiId>.execute-api.<region>.amazonaws.com/<stage>`).
+ * WSKIT_CALLBACK_URL overrides it (the local gateway, tests). Built from apiId/region/stage,
+ * never from the event's domainName: a custom domain has no `@connections` route.
+ */
+export function callbackUrl(target: CallbackTarget, env: Env = process.env): string {
+  const override = env.WSKIT_CALLBACK_URL?.trim();
+  if (override) {
+    let parsed: URL;
+    try {
+      parsed = new URL(override);
+    } catch {
+      throw new ConfigError(
+        'WSKIT_CALLBACK_URL',
+        `WSKIT_CALLBACK_URL is "${override}", not a URL: set it to the management API base, e.g. http://127.0.0.1:8080/local`,
+      );
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+      throw new ConfigError('WSKIT_CALLBACK_URL', `WSKIT_CALLBACK_URL must be an http(s) URL, got "${override}"`);
+    }
+    return override.replace(/\/+$/, '');
+  }
+  const apiId = target.apiId ?? env.WSKIT_API_ID?.trim();
+  const stage = target.stage ?? env.WSKIT_STAGE?.trim();
+  if (!apiId) {
+    throw new ConfigError(
+      'WSKIT_API_ID',
+      'no API id for the callback URL: the event has no requestContext.apiId; set WSKIT_API_ID (or WSKIT_CALLBACK_URL)',
+    );
+  }
+  if (!stage) {
+    throw new ConfigError(
+      'WSKIT_STAGE',
+      'no stage for the callback URL: the event has no requestContext.stage; set WSKIT_STAGE (or WSKIT_CALLBACK_URL)',
+    );
+  }
+  const region = target.region ?? regionFromEnv(env);
+  return `https://${apiId}.execute-api.${region}.amazonaws.com/${stage}`;
+}

@@ -1,0 +1,17 @@
+/** API Gateway WebSocket limits (DESIGN.md, "AWS facts"). */
+export const LIMITS = {
+  /** Largest message API Gateway accepts or delivers (UTF-8 bytes). */
+  maxMessageBytes: 131072,
+  /** Largest single WebSocket frame a client may send (UTF-8 bytes). */
+  maxFrameBytes: 32768,
+  idleTimeoutSeconds: 600,
+  maxConnectionSeconds: 7200,
+} as const;
+
+/** Seconds a connection row outlives the 2 h connection maximum before TTL may remove it. */
+export const TTL_MARGIN_SECONDS = 300;
+
+/** TTL (epoch seconds) of a connection and its subscriptions: floor(connectedAt/1000) + 7200 + 300. */
+export function connectionExpiresAt(connectedAtMs: number): number {
+  return Math.floor(connectedAtMs / 1000) + LIMITS.maxConnectionSeconds + TTL_MARGIN_SECONDS;
+}

@@ -1,0 +1,83 @@
+import {
+  ConfigError,
+  callbackUrl,
+  isTopicAllowed,
+  maxConnectionsPerUserFromEnv,
+  maxTopicsPerConnectionFromEnv,
+  publicTopicPrefixesFromEnv,
+  sessionFromEvent,
+  tableNameFromEnv,
+} from '../src';
+
+describe('configuration', () => {
+  it('names a missing required variable and says what to set', () => {
+    expect(() => tableNameFromEnv({})).toThrow(ConfigError);
+    expect(() => tableNameFromEnv({ WSKIT_TABLE_NAME: '  ' })).toThrow(/^WSKIT_TABLE_NAME is not set: set it to the name of/);
+    expect(tableNameFromEnv({ WSKIT_TABLE_NAME: 'wskit-dev' })).toBe('wskit-dev');
+  });
+
+  it('reads the per-user cap: default 10, 0 = no cap, junk is an error naming the variable', () => {
+    expect(maxConnectionsPerUserFromEnv({})).toBe(10);
+    expect(maxConnectionsPerUserFromEnv({ WSKIT_MAX_CONNECTIONS_PER_USER: '0' })).toBe(0);
+    expect(maxConnectionsPerUserFromEnv({ WSKIT_MAX_CONNECTIONS_PER_USER: ' 25 ' })).toBe(25);
+    for (const raw of ['-1', '1.5', 'ten', '1e3x']) {
+      expect(() => maxConnectionsPerUserFromEnv({ WSKIT_MAX_CONNECTIONS_PER_USER: raw })).toThrow(/WSKIT_MAX_CONNECTIONS_PER_USER/);
+    }
+    expect(maxTopicsPerConnectionFromEnv({})).toBe(100);
+    expect(() => maxTopicsPerConnectionFromEnv({ WSKIT_MAX_TOPICS_PER_CONNECTION: '0' })).toThrow(/1 to 1000/);
+  });
+
+  it('splits public topic prefixes', () => {
+    expect(publicTopicPrefixesFromEnv({})).toEqual([]);
+    expect(publicTopicPrefixesFromEnv({ WSKIT_PUBLIC_TOPIC_PREFIXES: 'public:, lobby.,,' })).toEqual(['public:', 'lobby.']);
+  });
+
+  it('builds the callback URL from apiId, region and stage, or takes WSKIT_CALLBACK_URL', () => {
+    expect(callbackUrl({ apiId: 'abc', stage: 'dev' }, { AWS_REGION: 'eu-central-1' })).toBe('https://abc.execute-api.eu-central-1.amazonaws.com/dev');
+    expect(callbackUrl({}, { AWS_REGION: 'us-west-2', WSKIT_API_ID: 'def', WSKIT_STAGE: 'prod' })).toBe('https://def.execute-api.us-west-2.amazonaws.com/prod');
+    expect(callbackUrl({ apiId: 'abc', stage: 'dev' }, { WSKIT_CALLBACK_URL: 'http://127.0.0.1:9/local//' })).toBe('http://127.0.0.1:9/local');
+    expect(() => callbackUrl({ stage: 'dev' }, { AWS_REGION: 'us-east-1' })).toThrow(/WSKIT_API_ID/);
+    expect(() => callbackUrl({ apiId: 'abc' }, { AWS_REGION: 'us-east-1' })).toThrow(/WSKIT_STAGE/);
+    expect(() => callbackUrl({ apiId: 'abc', stage: 'dev' }, {})).toThrow(/AWS_REGION/);
+    expect(() => callbackUrl({}, { WSKIT_CALLBACK_URL: 'ftp://x' })).toThrow(/http\(s\)/);
+  });
+});
+
+describe('topic policy', () => {
+  const alice = { userId: 'alice', scope: 'openid subscribe:feed. publish:out/ topics:team. topics: bogus' };
+  const options = { publicPrefixes: ['public:'] };
+
+  it('allows the own user topic, public prefixes and scope grants; denies the rest', () => {
+    expect(isTopicAllowed('user:alice', 'publish', alice)).toBe(true);
+    expect(isTopicAllowed('user:alicex', 'publish', alice)).toBe(false);
+    expect(isTopicAllowed('user:bob', 'subscribe', alice)).toBe(false);
+    expect(isTopicAllowed('public:x', 'subscribe', alice, options)).toBe(true);
+    expect(isTopicAllowed('public:x', 'subscribe', alice)).toBe(false);
+    expect(isTopicAllowed('feed.a', 'subscribe', alice)).toBe(true);
+    expect(isTopicAllowed('feed.a', 'publish', alice)).toBe(false);
+    expect(isTopicAllowed('out/1', 'publish', alice)).toBe(true);
+    expect(isTopicAllowed('out/1', 'subscribe', alice)).toBe(false);
+    expect(isTopicAllowed('team.b/x', 'subscribe', alice)).toBe(true);
+    expect(isTopicAllowed('team.b/x', 'publish', alice)).toBe(true);
+    // `topics:` with an empty prefix grants nothing.
+    expect(isTopicAllowed('anything', 'subscribe', alice)).toBe(false);
+    expect(isTopicAllowed('bad topic', 'subscribe', { userId: 'x', scope: 'topics:bad' })).toBe(false);
+  });
+});
+
+describe('sessionFromEvent', () => {
+  it('reads userId, scope and exp, converting strings', () => {
+    expect(sessionFromEvent({ requestContext: { authorizer: { userId: 'u', scope: 'a b', exp: '1767225600' } } })).toEqual({
+      userId: 'u',
+      scope: 'a b',
+      exp: 1767225600,
+    });
+    expect(sessionFromEvent({ requestContext: { authorizer: { principalId: 'p' } } })).toEqual({ userId: 'p', scope: '', exp: undefined });
+  });
+
+  it('returns undefined without a usable userId', () => {
+    for (const event of [null, {}, { requestContext: {} }, { requestContext: { authorizer: null } }, { requestContext: { authorizer: { userId: '' } } }, { requestContext: { authorizer: { userId: {} } } }]) {
+      expect(sessionFromEvent(event)).toBeUndefined();
+    }
+  });
+});

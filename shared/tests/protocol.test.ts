@@ -1,0 +1,91 @@
+import { MAX_JSON_DEPTH, checkJsonStructure, isValidTopic, parseClientFrame, validateClientFrame } from '../src';
+
+const ok = (body: string) => {
+  const result = parseClientFrame(body);
+  if (!result.ok) throw new Error(`expected ok, got ${result.error.code}: ${result.error.message}`);
+  return result.frame;
+};
+const err = (body: unknown) => {
+  const result = parseClientFrame(body);
+  if (result.ok) throw new Error(`expected an error for ${String(body)}`);
+  return result;
+};
+
+describe('parseClientFrame', () => {
+  it('accepts every action with its fields and keeps only known fields', () => {
+    expect(ok('{"action":"hello","id":"1","extra":true}')).toEqual({ action: 'hello', id: '1' });
+    expect(ok('{"action":"ping","ts":5}')).toEqual({ action: 'ping', ts: 5 });
+    expect(ok('{"action":"subscribe","topic":"a.b","since":0}')).toEqual({ action: 'subscribe', topic: 'a.b', since: 0 });
+    expect(ok('{"action":"unsubscribe","topic":"x"}')).toEqual({ action: 'unsubscribe', topic: 'x' });
+    expect(ok('{"action":"publish","topic":"x","data":null}')).toEqual({ action: 'publish', topic: 'x', data: null });
+    expect(ok('{"action":"sendmessage","topic":"x","data":{"a":[1]}}')).toEqual({ action: 'sendmessage', topic: 'x', data: { a: [1] } });
+  });
+
+  it('refuses empty, non-text, non-JSON and non-object frames with BAD_REQUEST', () => {
+    for (const body of [null, undefined, '', 42, {}, 'nope', '[1]', '"s"', '3', 'null']) {
+      expect(err(body).error.code).toBe('BAD_REQUEST');
+    }
+  });
+
+  it('echoes only a valid string id of at most 128 characters', () => {
+    expect(err('{"action":"nope","id":"abc"}')).toMatchObject({ id: 'abc', error: { code: 'UNKNOWN_ACTION' } });
+    expect(ok(`{"action":"ping","id":"${'x'.repeat(128)}"}`).id).toHaveLength(128);
+    for (const id of [`"${'x'.repeat(129)}"`, '1', 'null', '{}', '[]', 'true']) {
+      const result = err(`{"action":"ping","id":${id}}`);
+      expect(result.error.code).toBe('BAD_REQUEST');
+      expect(result.id).toBeUndefined();
+    }
+  });
+
+  it('distinguishes a missing or non-string action from an unknown one', () => {
+    expect(err('{"id":"a"}')).toMatchObject({ id: 'a', error: { code: 'BAD_REQUEST' } });
+    expect(err('{"action":1}').error.code).toBe('BAD_REQUEST');
+    expect(err('{"action":"PING"}').error.code).toBe('UNKNOWN_ACTION');
+    expect(err(`{"action":"${'z'.repeat(5000)}"}`).error.message.length).toBeLessThan(200);
+  });
+
+  it('validates topics, data, ts and since', () => {
+    expect(err('{"action":"subscribe"}').error.message).toMatch(/"topic" is required/);
+    expect(err('{"action":"subscribe","topic":""}').error.code).toBe('BAD_REQUEST');
+    expect(err(`{"action":"subscribe","topic":"${'t'.repeat(129)}"}`).error.code).toBe('BAD_REQUEST');
+    expect(ok(`{"action":"subscribe","topic":"${'t'.repeat(128)}"}`)).toMatchObject({ action: 'subscribe' });
+    expect(err('{"action":"publish","topic":"x"}').error.message).toMatch(/"data" is required/);
+    expect(err('{"action":"ping","ts":"1"}').error.code).toBe('BAD_REQUEST');
+    for (const since of ['-1', '1.5', '"1"', '1e300']) expect(err(`{"action":"subscribe","topic":"x","since":${since}}`).error.code).toBe('BAD_REQUEST');
+  });
+
+  it('refuses __proto__, constructor and prototype keys at any depth without polluting', () => {
+    for (const key of ['__proto__', 'constructor', 'prototype']) {
+      expect(err(`{"action":"ping","id":"p","${key}":{"polluted":1}}`)).toMatchObject({ id: 'p', error: { code: 'BAD_REQUEST' } });
+      expect(err(`{"action":"publish","topic":"x","data":[{"a":{"${key}":1}}]}`).error.message).toContain(key);
+    }
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    // A value equal to a forbidden word is fine; only keys are refused.
+    expect(ok('{"action":"publish","topic":"x","data":"__proto__"}')).toMatchObject({ data: '__proto__' });
+  });
+
+  it(`accepts nesting up to ${MAX_JSON_DEPTH} levels and refuses deeper, without recursion`, () => {
+    const nest = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
+    expect(ok(`{"action":"publish","topic":"x","data":${nest(MAX_JSON_DEPTH - 1)}}`)).toMatchObject({ action: 'publish' });
+    expect(err(`{"action":"publish","topic":"x","data":${nest(MAX_JSON_DEPTH)}}`).error.message).toMatch(/nested deeper/);
+    expect(checkJsonStructure(JSON.parse(nest(50_000)))).toMatch(/nested deeper/);
+  });
+
+  it('refuses a body over 128 KB (UTF-8 bytes) with PAYLOAD_TOO_LARGE', () => {
+    const pad = (n: number, ch: string) => `{"action":"ping","p":"${ch.repeat(n)}"}`;
+    const base = pad(0, 'x').length;
+    expect(ok(pad(131_072 - base, 'x'))).toMatchObject({ action: 'ping' });
+    expect(err(pad(131_072 - base + 1, 'x')).error.code).toBe('PAYLOAD_TOO_LARGE');
+    // 2-byte characters: short in UTF-16 units, over the limit in bytes.
+    expect(err(pad(66_000, 'é')).error.code).toBe('PAYLOAD_TOO_LARGE');
+  });
+
+  it('validateClientFrame refuses arrays and primitives', () => {
+    for (const value of [[], 1, 'x', null, undefined, true]) expect(validateClientFrame(value).ok).toBe(false);
+  });
+
+  it('isValidTopic follows the topic pattern', () => {
+    for (const topic of ['a', 'user:alice', 'team.b/x-1_2', 'A:B.C/D-E_F']) expect(isValidTopic(topic)).toBe(true);
+    for (const topic of ['', ' ', 'a b', 'ä', 'a*', 'x'.repeat(129), 5, null]) expect(isValidTopic(topic)).toBe(false);
+  });
+});
