@@ -1,5 +1,6 @@
 import { JwksClient } from 'jwks-rsa';
 import { Denial } from './denial';
+import { createJwksFetcher, JwksRefetchRateLimited } from './jwks-fetch';
 
 export interface ResolvedKey {
   /** SPKI PEM of the public key. */
@@ -22,29 +23,36 @@ const MAX_REMEMBERED_KEYS = 50;
 /**
  * Signing keys from a JWKS, cached per `kid` in module scope by jwks-rsa (LRU with a max
  * age). A cache miss (an unknown `kid`, or a known one whose entry expired) refetches the
- * JWKS through jwks-rsa's token-bucket limiter, so a storm of made-up `kid`s costs at most
- * `requestsPerMinute` fetches a minute.
+ * JWKS through our fetcher, which allows at most `requestsPerMinute` fetches in any
+ * minute and refuses beyond that at once. jwks-rsa's own `rateLimit` is not used: its
+ * token bucket queues a concurrent burst for up to a minute instead of refusing it.
  *
- * The limiter is shared: while a storm has drained it, a legitimate key whose cache entry
- * expires would be refused. So every key that verified once is remembered, and served
- * again when the refetch is rate-limited or the JWKS endpoint is down (stale-if-error, up
- * to a day). It is forgotten as soon as a successful fetch no longer lists it (rotation
- * or revocation).
+ * The budget is shared: while a storm has spent it, a legitimate key whose cache entry
+ * expires could not be refetched. So every key that resolved once is remembered, and
+ * served again when the refetch is refused or the JWKS endpoint is down (stale-if-error,
+ * up to a day). It is forgotten as soon as a successful fetch no longer lists it
+ * (rotation or revocation).
  */
 export class KeyResolver {
   private readonly client: JwksClient;
+  private readonly fetcher: ReturnType<typeof createJwksFetcher>;
   private readonly remembered = new Map<string, ResolvedKey & { at: number }>();
 
   constructor(options: KeyResolverOptions) {
+    this.fetcher = createJwksFetcher({ requestsPerMinute: options.requestsPerMinute, timeoutMs: options.timeoutMs });
     this.client = new JwksClient({
       jwksUri: options.jwksUri,
+      fetcher: this.fetcher,
       cache: true,
       cacheMaxEntries: 20,
       cacheMaxAge: options.cacheMaxAgeSeconds * 1000,
-      rateLimit: true,
-      jwksRequestsPerMinute: options.requestsPerMinute,
-      timeout: options.timeoutMs,
+      rateLimit: false,
     });
+  }
+
+  /** JWKS requests made so far (for logs and tests). */
+  get fetches(): number {
+    return this.fetcher.fetches;
   }
 
   async resolve(kid: string | undefined): Promise<ResolvedKey> {
@@ -64,7 +72,7 @@ export class KeyResolver {
       if (stale && Date.now() - stale.at < STALE_KEY_MAX_AGE_MS) {
         return stale.alg ? { pem: stale.pem, alg: stale.alg } : { pem: stale.pem };
       }
-      if (name === 'JwksRateLimitError') throw new Denial('unknown kid (jwks refetch rate-limited)');
+      if (error instanceof JwksRefetchRateLimited) throw new Denial('unknown kid (jwks refetch rate-limited)');
       throw new Denial('jwks unavailable');
     }
   }
