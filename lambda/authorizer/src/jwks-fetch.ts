@@ -1,5 +1,4 @@
-import http from 'node:http';
-import https from 'node:https';
+import type http from 'node:http';
 
 /** Thrown instead of fetching when the refetch budget of the current window is spent. */
 export class JwksRefetchRateLimited extends Error {
@@ -26,7 +25,8 @@ const WINDOW_MS = 60_000;
 function get(uri: string, timeoutMs: number, maxBytes: number): Promise<{ keys: unknown[] }> {
   return new Promise((resolve, reject) => {
     const url = new URL(uri);
-    const client = url.protocol === 'https:' ? https : http;
+    // Required on first use: node:https pulls in TLS, which module init does not need.
+    const client = (url.protocol === 'https:' ? require('node:https') : require('node:http')) as typeof http;
     const request = client.get(url, { headers: { accept: 'application/json' } }, (response) => {
       const chunks: Buffer[] = [];
       let size = 0;

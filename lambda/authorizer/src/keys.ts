@@ -1,4 +1,4 @@
-import { JwksClient } from 'jwks-rsa';
+import type { JwksClient } from 'jwks-rsa';
 import { Denial } from './denial';
 import { createJwksFetcher, JwksRefetchRateLimited } from './jwks-fetch';
 
@@ -39,8 +39,11 @@ export class KeyResolver {
   private readonly remembered = new Map<string, ResolvedKey & { at: number }>();
 
   constructor(options: KeyResolverOptions) {
+    // Loaded here, on the first invocation, not at module init: jwks-rsa and its
+    // dependencies (jose, lru-memoizer, debug) are most of the bundle's init cost.
+    const { JwksClient: Client } = require('jwks-rsa') as typeof import('jwks-rsa');
     this.fetcher = createJwksFetcher({ requestsPerMinute: options.requestsPerMinute, timeoutMs: options.timeoutMs });
-    this.client = new JwksClient({
+    this.client = new Client({
       jwksUri: options.jwksUri,
       fetcher: this.fetcher,
       cache: true,

@@ -1,4 +1,4 @@
-import jwt from 'jsonwebtoken';
+import type jwt from 'jsonwebtoken';
 import type { AuthorizerConfig } from './config';
 import { Denial, type DenialReason } from './denial';
 import type { KeyResolver } from './keys';
@@ -43,6 +43,9 @@ function scopeOf(payload: jwt.JwtPayload): string {
 }
 
 export class TokenVerifier {
+  // jsonwebtoken is required on the first verification, not at module init (see keys.ts).
+  private readonly jwt: typeof jwt = require('jsonwebtoken') as typeof jwt;
+
   constructor(
     private readonly config: AuthorizerConfig,
     private readonly keys: KeyResolver,
@@ -56,7 +59,7 @@ export class TokenVerifier {
 
     let payload: string | jwt.JwtPayload;
     try {
-      payload = jwt.verify(token, key.pem, {
+      payload = this.jwt.verify(token, key.pem, {
         algorithms: this.config.algorithms,
         issuer: this.config.issuer,
         audience: this.config.audience as [string, ...string[]],
