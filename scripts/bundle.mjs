@@ -53,7 +53,7 @@ for (const name of names) {
     lambdaBuildOptions({
       root,
       entry: path.join('lambda', name, 'src', 'index.ts'),
-      outfile: path.join(outDir, 'index.mjs'),
+      outdir: outDir,
       awsSdk,
       tsconfig: path.join(root, 'lambda', name, 'tsconfig.json'),
     }),

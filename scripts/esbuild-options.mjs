@@ -1,5 +1,7 @@
 // esbuild options for a Lambda bundle, shared by scripts/bundle.mjs and the cold-start
 // benchmark (bench/cold-start), so both measure the very same build.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 
 /**
  * THE AWS SDK SWITCH.
@@ -22,14 +24,38 @@ const BANNER = [
 ].join('\n');
 
 /**
- * @param {{ root: string, entry: string, outfile: string, awsSdk: 'bundle' | 'external', tsconfig?: string }} options
+ * ESM twins: in a bundle, a source `<name>.esm.ts` beside `<name>.ts` replaces it for
+ * every relative import of `./<name>`. The twin holds the same lazy loaders written with
+ * dynamic `import()` (the CommonJS original uses `require`, which jest needs), so with
+ * code splitting what they load lands in a chunk that is read and parsed only on first use.
+ * Used by @wskit/shared (src/sdk.ts: the AWS SDK) and the authorizer (src/libs.ts).
+ * @type {import('esbuild').Plugin}
+ */
+export const esmTwins = {
+  name: 'wskit-esm-twins',
+  setup(build) {
+    build.onResolve({ filter: /^\.\.?\// }, (args) => {
+      if (args.importer.includes(`${path.sep}node_modules${path.sep}`) || args.importer.endsWith('.esm.ts')) return undefined;
+      const twin = `${path.resolve(args.resolveDir, args.path.replace(/\.(?:js|ts)$/, ''))}.esm.ts`;
+      return existsSync(twin) ? { path: twin } : undefined;
+    });
+  },
+};
+
+/**
+ * Output: `<outdir>/index.mjs`, plus `<outdir>/chunks/*.mjs` for what loads at first use.
+ * @param {{ root: string, entry: string, outdir: string, awsSdk: 'bundle' | 'external', tsconfig?: string }} options
  * @returns {import('esbuild').BuildOptions}
  */
-export function lambdaBuildOptions({ root, entry, outfile, awsSdk, tsconfig }) {
+export function lambdaBuildOptions({ root, entry, outdir, awsSdk, tsconfig }) {
   return {
     absWorkingDir: root,
-    entryPoints: [entry],
-    outfile,
+    entryPoints: { index: entry },
+    outdir,
+    outExtension: { '.js': '.mjs' },
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
+    plugins: [esmTwins],
     bundle: true,
     platform: 'node',
     target: 'node22',

@@ -58,12 +58,12 @@ if (!values['no-fixtures']) {
   for (const fixture of fixtures) {
     // Inside the repo, so an external @aws-sdk/* resolves from node_modules as it would
     // from the runtime's copy.
-    const outfile = path.join(benchDir, fixture.name, 'index.mjs');
+    const outdir = path.join(benchDir, fixture.name);
     await esbuild.build({
-      ...lambdaBuildOptions({ root, entry: path.join(here, 'fixtures', fixture.entry), outfile, awsSdk: fixture.awsSdk }),
+      ...lambdaBuildOptions({ root, entry: path.join(here, 'fixtures', fixture.entry), outdir, awsSdk: fixture.awsSdk }),
       nodePaths: [path.join(root, 'lambda', 'authorizer', 'node_modules')],
     });
-    targets.push({ ...fixture, file: outfile });
+    targets.push({ ...fixture, file: path.join(outdir, 'index.mjs') });
   }
   await run(process.execPath, [path.join(root, 'scripts', 'package-lambdas.mjs'), '--dir', benchDir, '--no-budget']);
   for (const target of targets) {

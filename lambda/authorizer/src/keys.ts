@@ -1,6 +1,7 @@
 import type { JwksClient } from 'jwks-rsa';
 import { Denial } from './denial';
 import { createJwksFetcher, JwksRefetchRateLimited } from './jwks-fetch';
+import { loadJwksRsa } from './libs';
 
 export interface ResolvedKey {
   /** SPKI PEM of the public key. */
@@ -34,23 +35,28 @@ const MAX_REMEMBERED_KEYS = 50;
  * (rotation or revocation).
  */
 export class KeyResolver {
-  private readonly client: JwksClient;
+  private client: Promise<JwksClient> | undefined;
   private readonly fetcher: ReturnType<typeof createJwksFetcher>;
   private readonly remembered = new Map<string, ResolvedKey & { at: number }>();
 
-  constructor(options: KeyResolverOptions) {
-    // Loaded here, on the first invocation, not at module init: jwks-rsa and its
-    // dependencies (jose, lru-memoizer, debug) are most of the bundle's init cost.
-    const { JwksClient: Client } = require('jwks-rsa') as typeof import('jwks-rsa');
+  constructor(private readonly options: KeyResolverOptions) {
     this.fetcher = createJwksFetcher({ requestsPerMinute: options.requestsPerMinute, timeoutMs: options.timeoutMs });
-    this.client = new Client({
-      jwksUri: options.jwksUri,
-      fetcher: this.fetcher,
-      cache: true,
-      cacheMaxEntries: 20,
-      cacheMaxAge: options.cacheMaxAgeSeconds * 1000,
-      rateLimit: false,
-    });
+  }
+
+  /** jwks-rsa (with jose, lru-memoizer, debug) is loaded on the first key lookup. */
+  private jwksClient(): Promise<JwksClient> {
+    this.client ??= loadJwksRsa().then(
+      ({ JwksClient: Client }) =>
+        new Client({
+          jwksUri: this.options.jwksUri,
+          fetcher: this.fetcher,
+          cache: true,
+          cacheMaxEntries: 20,
+          cacheMaxAge: this.options.cacheMaxAgeSeconds * 1000,
+          rateLimit: false,
+        }),
+    );
+    return this.client;
   }
 
   /** JWKS requests made so far (for logs and tests). */
@@ -60,8 +66,9 @@ export class KeyResolver {
 
   async resolve(kid: string | undefined): Promise<ResolvedKey> {
     const memo = kid ?? '';
+    const client = await this.jwksClient();
     try {
-      const key = await this.client.getSigningKey(kid);
+      const key = await client.getSigningKey(kid);
       const resolved: ResolvedKey = key.alg ? { pem: key.getPublicKey(), alg: key.alg } : { pem: key.getPublicKey() };
       this.remember(memo, resolved);
       return resolved;

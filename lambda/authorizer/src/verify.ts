@@ -1,7 +1,8 @@
-import type jwt from 'jsonwebtoken';
+import type * as jwt from 'jsonwebtoken';
 import type { AuthorizerConfig } from './config';
 import { Denial, type DenialReason } from './denial';
 import type { KeyResolver } from './keys';
+import { loadJsonwebtoken } from './libs';
 import { inspectToken } from './token';
 
 export interface VerifiedIdentity {
@@ -43,8 +44,8 @@ function scopeOf(payload: jwt.JwtPayload): string {
 }
 
 export class TokenVerifier {
-  // jsonwebtoken is required on the first verification, not at module init (see keys.ts).
-  private readonly jwt: typeof jwt = require('jsonwebtoken') as typeof jwt;
+  /** jsonwebtoken is loaded on the first verification, not at module init. */
+  private jwt: Promise<typeof jwt> | undefined;
 
   constructor(
     private readonly config: AuthorizerConfig,
@@ -57,9 +58,11 @@ export class TokenVerifier {
     // A JWK that names its algorithm is only good for that algorithm (RFC 7517 4.4).
     if (key.alg !== undefined && key.alg !== header.alg) throw new Denial('algorithm does not match key');
 
+    this.jwt ??= loadJsonwebtoken();
+    const { verify } = await this.jwt;
     let payload: string | jwt.JwtPayload;
     try {
-      payload = this.jwt.verify(token, key.pem, {
+      payload = verify(token, key.pem, {
         algorithms: this.config.algorithms,
         issuer: this.config.issuer,
         audience: this.config.audience as [string, ...string[]],
