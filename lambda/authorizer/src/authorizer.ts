@@ -20,16 +20,17 @@ export interface Authorizer {
 
 const METHOD_ARN = /^arn:[a-z-]+:execute-api:[^\s]{1,2000}$/;
 
-function describe(event: unknown): { connectionId?: string; requestId?: string } {
+/** Request identifiers for the log line (never headers or the query string). */
+function describe(event: unknown): Record<string, string> {
   if (typeof event !== 'object' || event === null) return {};
   const context = (event as WebSocketAuthorizerEvent).requestContext;
-  const pick = (value: unknown): string | undefined =>
-    typeof value === 'string' && value.length <= 128 ? value : undefined;
-  const described: { connectionId?: string; requestId?: string } = {};
-  const connectionId = pick(context?.connectionId);
-  const requestId = pick(context?.requestId);
-  if (connectionId !== undefined) described.connectionId = connectionId;
-  if (requestId !== undefined) described.requestId = requestId;
+  const described: Record<string, string> = {};
+  const add = (key: string, value: unknown): void => {
+    if (typeof value === 'string' && value.length > 0 && value.length <= 128) described[key] = value;
+  };
+  add('connectionId', context?.connectionId);
+  add('requestId', context?.requestId);
+  add('sourceIp', context?.identity?.sourceIp);
   return described;
 }
 

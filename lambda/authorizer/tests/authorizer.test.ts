@@ -1,9 +1,10 @@
+import jwt from 'jsonwebtoken';
 import { createAuthorizer, type Authorizer } from '../src/authorizer';
 import { MAX_TOKEN_BYTES } from '../src/config';
 import { createLogger } from '../src/logger';
 import type { WebSocketAuthorizerEvent } from '../src/token';
 import {
-  AUDIENCE, b64, connectEvent, expectNoTokenIn, forge, goodClaims, hmac, ISSUER, type JwksServer, LogCapture,
+  AUDIENCE, b64, connectEvent, ecKey, expectNoTokenIn, forge, goodClaims, hmac, ISSUER, type JwksServer, LogCapture,
   METHOD_ARN, now, randomKid, rsaKey, rsaSign, signRs, startJwksServer, testConfig, type TestKey,
 } from './helpers';
 
@@ -232,6 +233,28 @@ describe('algorithm pinning against the key', () => {
   });
 });
 
+describe('EC keys', () => {
+  test('ES256 verifies when configured; an RS256 token is then refused', async () => {
+    const ec = ecKey('ec-1');
+    const ecJwks = await startJwksServer([ec, keyA]);
+    try {
+      const capture = new LogCapture();
+      const es = createAuthorizer(
+        testConfig(ecJwks.uri, { algorithms: ['ES256'] }),
+        createLogger({ service: 'authorizer', write: capture.write }),
+      );
+      const token = jwt.sign(goodClaims({ sub: 'ec-user' }), ec.privateKey, { algorithm: 'ES256', keyid: 'ec-1' });
+      await expect(es.authorize(withToken(token))).resolves.toMatchObject({ principalId: 'ec-user' });
+      expect(await denial(withToken(signRs(keyA)), es, capture)).toBe('algorithm not allowed');
+      // An ES256 header over the RSA key's kid: the key type does not fit the algorithm.
+      const confused = forge({ alg: 'ES256', kid: 'key-a' }, goodClaims(), rsaSign(keyA.privateKey));
+      expect(await denial(withToken(confused), es, capture)).toBe('invalid token');
+    } finally {
+      await ecJwks.stop();
+    }
+  });
+});
+
 describe('logs', () => {
   test('one denial line per refused request, JSON, with reason and connection, never the token', async () => {
     const token = signRs(keyA, goodClaims({ exp: now() - 3600, sub: 'secret-subject-value' }));
@@ -239,7 +262,7 @@ describe('logs', () => {
     expect(reason).toBe('jwt expired');
     expect(logs.lines).toHaveLength(1);
     const record = logs.records()[0];
-    expect(record).toMatchObject({ level: 'WARN', service: 'authorizer', source: 'query:token', connectionId: 'PZQ2dc6PjoECJqg=' });
+    expect(record).toMatchObject({ level: 'WARN', service: 'authorizer', source: 'query:token', connectionId: 'PZQ2dc6PjoECJqg=', sourceIp: '203.0.113.7' });
     expect(typeof record?.timestamp).toBe('string');
     expectNoTokenIn(logs.lines.join(''), token);
     expect(logs.lines.join('')).not.toContain('secret-subject-value');

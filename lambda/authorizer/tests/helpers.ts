@@ -29,6 +29,17 @@ export function rsaKey(kid: string, jwkExtras: Record<string, unknown> = {}): Te
   };
 }
 
+export function ecKey(kid: string): TestKey {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  return {
+    kid,
+    privateKey,
+    publicKey,
+    publicPem: publicKey.export({ format: 'pem', type: 'spki' }).toString(),
+    jwk: { ...publicKey.export({ format: 'jwk' }), kid, use: 'sig' },
+  };
+}
+
 /** A real JWKS endpoint on 127.0.0.1 that counts the fetches it answers. */
 export interface JwksServer {
   uri: string;
