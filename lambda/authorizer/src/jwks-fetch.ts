@@ -11,6 +11,8 @@ export class JwksRefetchRateLimited extends Error {
 export interface JwksFetcherOptions {
   /** At most this many fetches in any 60-second window. */
   requestsPerMinute: number;
+  /** A separate, small budget for re-confirming keys already known (see `confirm`). */
+  confirmationsPerMinute?: number;
   /** Whole-request deadline. */
   timeoutMs: number;
   /** A JWKS larger than this is refused (a JWKS with a few keys is a few KB). */
@@ -19,6 +21,16 @@ export interface JwksFetcherOptions {
 }
 
 export type JwksFetcher = (uri: string) => Promise<{ keys: unknown[] }>;
+
+export interface GuardedJwksFetcher extends JwksFetcher {
+  /**
+   * The same fetch on its own budget, for re-confirming a key that verified before: a
+   * storm of unknown `kid`s that spends the main budget can then neither lock out a
+   * known key nor keep a revoked one alive.
+   */
+  confirm(uri: string): Promise<{ keys: unknown[] }>;
+  readonly fetches: number;
+}
 
 const WINDOW_MS = 60_000;
 
@@ -67,24 +79,30 @@ function get(uri: string, timeoutMs: number, maxBytes: number): Promise<{ keys: 
  *   miss is refused at once (never queued), so a storm of made-up `kid`s costs a bounded
  *   number of fetches and holds no request open.
  */
-export function createJwksFetcher(options: JwksFetcherOptions): JwksFetcher & { readonly fetches: number } {
+export function createJwksFetcher(options: JwksFetcherOptions): GuardedJwksFetcher {
   const now = options.now ?? Date.now;
   const maxBytes = options.maxBytes ?? 256 * 1024;
-  const recent: number[] = [];
   let inFlight: Promise<{ keys: unknown[] }> | undefined;
   let fetches = 0;
 
-  const fetcher = (uri: string): Promise<{ keys: unknown[] }> => {
-    if (inFlight) return inFlight;
-    const at = now();
-    while (recent.length > 0 && at - (recent[0] as number) >= WINDOW_MS) recent.shift();
-    if (recent.length >= options.requestsPerMinute) return Promise.reject(new JwksRefetchRateLimited());
-    recent.push(at);
-    fetches += 1;
-    inFlight = get(uri, options.timeoutMs, maxBytes).finally(() => {
-      inFlight = undefined;
-    });
-    return inFlight;
+  const budgeted = (perMinute: number) => {
+    const recent: number[] = [];
+    return (uri: string): Promise<{ keys: unknown[] }> => {
+      if (inFlight) return inFlight;
+      const at = now();
+      while (recent.length > 0 && at - (recent[0] as number) >= WINDOW_MS) recent.shift();
+      if (recent.length >= perMinute) return Promise.reject(new JwksRefetchRateLimited());
+      recent.push(at);
+      fetches += 1;
+      inFlight = get(uri, options.timeoutMs, maxBytes).finally(() => {
+        inFlight = undefined;
+      });
+      return inFlight;
+    };
   };
-  return Object.defineProperty(fetcher, 'fetches', { get: () => fetches }) as JwksFetcher & { readonly fetches: number };
+
+  const fetcher = budgeted(options.requestsPerMinute) as GuardedJwksFetcher;
+  Object.defineProperty(fetcher, 'confirm', { value: budgeted(options.confirmationsPerMinute ?? 2) });
+  Object.defineProperty(fetcher, 'fetches', { get: () => fetches });
+  return fetcher;
 }

@@ -1,3 +1,4 @@
+import { createPublicKey } from 'node:crypto';
 import type { JwksClient } from 'jwks-rsa';
 import { Denial } from './denial';
 import { createJwksFetcher, JwksRefetchRateLimited } from './jwks-fetch';
@@ -29,10 +30,12 @@ const MAX_REMEMBERED_KEYS = 50;
  * token bucket queues a concurrent burst for up to a minute instead of refusing it.
  *
  * The budget is shared: while a storm has spent it, a legitimate key whose cache entry
- * expires could not be refetched. So every key that resolved once is remembered, and
- * served again when the refetch is refused or the JWKS endpoint is down (stale-if-error,
- * up to a day). It is forgotten as soon as a successful fetch no longer lists it
- * (rotation or revocation).
+ * expires could not be refetched. So every key that resolved once is remembered. When its
+ * refetch is refused, the JWKS is asked again on a small budget of its own (`confirm`):
+ * still listed with the same key material, it is served; gone, it is forgotten and refused,
+ * so a storm can hide neither a rotation nor a revocation. When the endpoint is down (or
+ * even the confirmation budget is spent) the remembered key is served for up to a day
+ * (stale-if-error).
  */
 export class KeyResolver {
   private client: Promise<JwksClient> | undefined;
@@ -41,6 +44,7 @@ export class KeyResolver {
 
   constructor(private readonly options: KeyResolverOptions) {
     this.fetcher = createJwksFetcher({ requestsPerMinute: options.requestsPerMinute, timeoutMs: options.timeoutMs });
+
   }
 
   /** jwks-rsa (with jose, lru-memoizer, debug) is loaded on the first key lookup. */
@@ -79,6 +83,17 @@ export class KeyResolver {
         throw new Denial(kid === undefined ? 'no kid and several keys' : 'unknown kid');
       }
       const stale = this.remembered.get(memo);
+      if (stale && kid !== undefined && error instanceof JwksRefetchRateLimited) {
+        const listed = await this.confirm(kid, stale.pem);
+        if (listed === false) {
+          this.remembered.delete(memo);
+          throw new Denial('unknown kid');
+        }
+        if (listed === true) {
+          this.remember(memo, stale);
+          return stale.alg ? { pem: stale.pem, alg: stale.alg } : { pem: stale.pem };
+        }
+      }
       if (stale && Date.now() - stale.at < STALE_KEY_MAX_AGE_MS) {
         return stale.alg ? { pem: stale.pem, alg: stale.alg } : { pem: stale.pem };
       }
@@ -87,9 +102,27 @@ export class KeyResolver {
     }
   }
 
+  /** Is `kid` still in the JWKS with the same key? `undefined` when the JWKS cannot tell. */
+  private async confirm(kid: string, pem: string): Promise<boolean | undefined> {
+    let keys: unknown[];
+    try {
+      ({ keys } = await this.fetcher.confirm(this.options.jwksUri));
+    } catch {
+      return undefined;
+    }
+    const jwk = keys.find((candidate) => (candidate as { kid?: unknown } | null)?.kid === kid);
+    if (jwk === undefined) return false;
+    try {
+      const listedPem = createPublicKey({ key: jwk as import('node:crypto').JsonWebKey, format: 'jwk' }).export({ type: 'spki', format: 'pem' });
+      return listedPem.toString() === pem;
+    } catch {
+      return false;
+    }
+  }
+
   private remember(memo: string, key: ResolvedKey): void {
     this.remembered.delete(memo);
-    this.remembered.set(memo, { ...key, at: Date.now() });
+    this.remembered.set(memo, key.alg ? { pem: key.pem, alg: key.alg, at: Date.now() } : { pem: key.pem, at: Date.now() });
     if (this.remembered.size > MAX_REMEMBERED_KEYS) {
       const oldest = this.remembered.keys().next().value;
       if (oldest !== undefined) this.remembered.delete(oldest);

@@ -117,3 +117,38 @@ test('a JWKS endpoint that answers 500 or garbage denies with "jwks unavailable"
     await new Promise((resolve) => broken.close(resolve));
   }
 });
+
+describe('a storm that spent the refetch budget', () => {
+  async function spentResolver(keys: TestKey[]) {
+    const jwks = await server(keys);
+    const resolver = new KeyResolver({ jwksUri: jwks.uri, requestsPerMinute: 2, cacheMaxAgeSeconds: 0.001, timeoutMs: 1000 });
+    await expect(resolver.resolve('key-a')).resolves.toMatchObject({ pem: keyA.publicPem });
+    await expect(resolver.resolve(randomKid())).rejects.toMatchObject({ reason: 'unknown kid' });
+    await expect(resolver.resolve(randomKid())).rejects.toMatchObject({ reason: 'unknown kid (jwks refetch rate-limited)' });
+    expect(jwks.fetches).toBe(2);
+    await sleep(5); // key-a's cache entry has expired: its next lookup needs the JWKS again
+    return { jwks, resolver };
+  }
+
+  test('cannot lock out a known key: it is re-confirmed on its own budget', async () => {
+    const { jwks, resolver } = await spentResolver([keyA, keyB]);
+    await expect(resolver.resolve('key-a')).resolves.toMatchObject({ pem: keyA.publicPem });
+    expect(jwks.fetches).toBe(3);
+  });
+
+  test('cannot keep a revoked key alive: removed from the JWKS, it is refused', async () => {
+    const { jwks, resolver } = await spentResolver([keyA, keyB]);
+    jwks.keys = [keyB.jwk];
+    await expect(resolver.resolve('key-a')).rejects.toMatchObject({ reason: 'unknown kid' });
+    // Forgotten: with the JWKS gone too, it does not come back as a stale key.
+    await jwks.stop();
+    await sleep(5);
+    await expect(resolver.resolve('key-a')).rejects.toMatchObject({ reason: 'unknown kid (jwks refetch rate-limited)' });
+  });
+
+  test('a kid re-used for another key is not confirmed', async () => {
+    const { jwks, resolver } = await spentResolver([keyA, keyB]);
+    jwks.keys = [{ ...rsaKey('key-a').jwk }, keyB.jwk];
+    await expect(resolver.resolve('key-a')).rejects.toMatchObject({ reason: 'unknown kid' });
+  });
+});
