@@ -6,6 +6,13 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import * as path from 'node:path';
 
+// On Lambda these bundles run on nodejs22.x; the AWS SDK's notice that this machine's
+// Node is going out of support is not the function's business. Other warnings print.
+process.removeAllListeners('warning');
+process.on('warning', (warning) => {
+  if (!/NodeVersionSupportWarning/.test(`${warning.name} ${warning.message}`)) console.warn(`${warning.name}: ${warning.message}`);
+});
+
 if (!parentPort) throw new Error('lambda-runtime.mjs runs inside a worker thread');
 const port = parentPort;
 
