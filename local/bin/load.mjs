@@ -44,12 +44,12 @@ async function ensureBundle(entry) {
   return outFile;
 }
 
-/** @returns {Promise<typeof import('../src/index')>} */
+/** @returns {Promise<typeof import('../src/index.js')>} */
 export async function loadGateway() {
   return require(await ensureBundle('index'));
 }
 
-/** @returns {Promise<typeof import('../src/dev-idp')>} */
+/** @returns {Promise<typeof import('../src/dev-idp.js')>} */
 export async function loadDevIdp() {
   return require(await ensureBundle('dev-idp'));
 }

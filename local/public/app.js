@@ -14,7 +14,9 @@ function setStatus(state, text) {
   $('status-text').textContent = text;
   const open = state === 'open';
   for (const id of ['subscribe', 'publish', 'disconnect']) /** @type {HTMLButtonElement} */ ($(id)).disabled = !open;
-  /** @type {HTMLButtonElement} */ ($('connect')).disabled = state === 'connecting';
+  const connectButton = /** @type {HTMLButtonElement} */ ($('connect'));
+  connectButton.disabled = state === 'connecting';
+  connectButton.textContent = open ? 'Reconnect' : 'Connect';
 }
 
 /** @param {'in' | 'out'} direction  @param {string} text */
