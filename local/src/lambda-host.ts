@@ -57,6 +57,8 @@ class ExecutionEnvironment {
     const day = new Date().toISOString().slice(0, 10).replace(/-/g, '/');
     this.worker = new Worker(lambdaRuntimeFile, {
       env: config.environment,
+      // The function's memory size caps its JS heap, so a leak fails here as it would on Lambda.
+      resourceLimits: { maxOldGenerationSizeMb: config.memoryMb },
       stdout: true,
       stderr: true,
       workerData: {
@@ -97,7 +99,13 @@ class ExecutionEnvironment {
       );
     });
     // An uncaught exception in the handler's code kills the environment, as on Lambda.
-    this.worker.on('error', (err) => this.die({ errorType: 'Runtime.UnhandledPromiseRejection', errorMessage: err.message }));
+    this.worker.on('error', (err: Error & { code?: string }) =>
+      this.die(
+        err.code === 'ERR_WORKER_OUT_OF_MEMORY'
+          ? { errorType: 'Runtime.OutOfMemory', errorMessage: 'Runtime exited with error: the function ran out of memory' }
+          : { errorType: 'Runtime.ExitError', errorMessage: `Runtime exited after an uncaught exception: ${err.message}` },
+      ),
+    );
     this.worker.on('exit', (code) => this.die({ errorType: 'Runtime.ExitError', errorMessage: `Runtime exited with error: exit status ${code}` }));
   }
 

@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 // The demo page in Debian's chromium (playwright-core): a user connects, subscribes,
 // publishes and sees the message; another user's message arrives live. Saves a screenshot.
 import * as path from 'node:path';

@@ -170,9 +170,9 @@ describe('MESSAGE routing and the Lambda runtime', () => {
     expect(reply.event.requestContext.routeKey).toBe('$default');
   });
 
-  test('handler errors, timeouts and crashes become Internal server error frames', async () => {
+  test('handler errors, timeouts, crashes and running out of memory become Internal server error frames', async () => {
     const client = await open();
-    for (const action of ['boom', 'reject', 'slow', 'crash']) {
+    for (const action of ['boom', 'reject', 'slow', 'crash', 'hog']) {
       const frame = await client.request<any>({ action });
       expect(frame).toEqual({ message: 'Internal server error', connectionId: expect.stringMatching(AWS_ID), requestId: expect.stringMatching(AWS_ID) });
     }
