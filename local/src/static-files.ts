@@ -1,7 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import type * as http from 'node:http';
 import * as path from 'node:path';
-import { publicDir } from './paths';
+import { publicDir, repoRoot } from './paths';
+
+/** Files served from elsewhere in the repository: the client SDK's browser bundle, once built. */
+const EXTRA_FILES: Record<string, string> = {
+  'wskit-client.js': path.join(repoRoot, 'client', 'dist', 'wskit-client.js'),
+};
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -21,7 +26,7 @@ export async function serveStatic(pathname: string, req: http.IncomingMessage, r
   if (!type) return false;
   let content: Buffer;
   try {
-    content = await readFile(path.join(publicDir, name));
+    content = await readFile(EXTRA_FILES[name] ?? path.join(publicDir, name));
   } catch {
     return false;
   }
