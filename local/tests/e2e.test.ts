@@ -8,6 +8,7 @@ import { generateKeyPairSync, createSign } from 'node:crypto';
 import { DynamoDBClient, GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import {
   ApiGatewayManagementApiClient,
+  DeleteConnectionCommand,
   GetConnectionCommand,
   GoneException,
   PostToConnectionCommand,
@@ -140,7 +141,7 @@ describe('the wire protocol through the gateway', () => {
     expect(await scoped.request({ action: 'subscribe', id: 'g', topic: 'team.red' })).toMatchObject({ type: 'ack', id: 'g' });
   });
 
-  test('the management API reaches a real connection through the SDK', async () => {
+  test('the management API reaches a real connection through the SDK: post, get, delete, Gone', async () => {
     const client = await signIn(gw, 'frank');
     const { connectionId } = await hello(client);
     const sdk = new ApiGatewayManagementApiClient({ endpoint: gw.callbackUrl, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
@@ -148,7 +149,10 @@ describe('the wire protocol through the gateway', () => {
       await sdk.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: Buffer.from('{"type":"message","topic":"user:frank","data":1}') }));
       expect(await client.nextJson()).toMatchObject({ topic: 'user:frank', data: 1 });
       expect((await sdk.send(new GetConnectionCommand({ ConnectionId: connectionId }))).Identity?.SourceIp).toBe('127.0.0.1');
-      await client.close();
+      await sdk.send(new DeleteConnectionCommand({ ConnectionId: connectionId }));
+      expect((await client.closed).code).toBe(1000);
+      // The real disconnect handler ran: the row is gone.
+      await eventually(connectionRow.bind(null, connectionId), (row) => row === undefined);
       await expect(sdk.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: Buffer.from('x') }))).rejects.toBeInstanceOf(GoneException);
     } finally {
       sdk.destroy();

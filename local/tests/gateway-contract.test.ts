@@ -370,6 +370,18 @@ describe('management API (@connections) through the AWS SDK', () => {
   });
 });
 
+test('callbackLatencyMs delays every @connections call', async () => {
+  const slow = await startGateway({ distDir: fixtures, dataDir: path.join(workDir, 'latency'), callbackLatencyMs: 200 });
+  try {
+    const started = Date.now();
+    const res = await httpRequest(`${slow.callbackUrl}/@connections/${encodeURIComponent('AAAAAAAAAAAAAAA=')}`, { method: 'GET' });
+    expect(res.status).toBe(410);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(190);
+  } finally {
+    await slow.stop();
+  }
+});
+
 describe('a socket that drops without a close frame', () => {
   let lazy: Gateway;
   beforeAll(async () => {
