@@ -168,7 +168,10 @@ $('publish-form').addEventListener('submit', async (event) => {
   const data = /** @type {HTMLTextAreaElement} */ ($('publish-data')).value;
   try {
     const reply = await connection.request('publish', { topic, data });
-    if (reply.type === 'ack') feedback(`Delivered to ${reply.delivered ?? '?'} connection(s)`, 'ok');
+    if (reply.type === 'ack') {
+      const n = Number(reply.delivered ?? 0);
+      feedback(`Delivered to ${n} ${n === 1 ? 'connection' : 'connections'}`, 'ok');
+    }
     else feedback(String(reply.message ?? reply.code), 'bad');
   } catch (err) {
     feedback(String(/** @type {Error} */ (err).message), 'bad');

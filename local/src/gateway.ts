@@ -567,6 +567,14 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     if (url.pathname !== '/' && url.pathname !== `/${stage}` && url.pathname !== `/${stage}/`) {
       return rejectUpgrade(socket, 403, 'Forbidden');
     }
+    // An invalid handshake is refused before any function runs, as API Gateway does.
+    const key = req.headers['sec-websocket-key'];
+    if (req.headers.upgrade?.toLowerCase() !== 'websocket' || typeof key !== 'string' || !/^[A-Za-z0-9+/]{22}==$/.test(key.trim())) {
+      return rejectUpgrade(socket, 400, 'Bad Request');
+    }
+    if (req.headers['sec-websocket-version'] !== '13') {
+      return rejectUpgrade(socket, 426, 'Upgrade Required', { 'Sec-WebSocket-Version': '13' });
+    }
     const now = Date.now();
     const conn: ConnectionFacts = {
       connectionId: apiGatewayId(),

@@ -70,7 +70,7 @@ test('a user connects, subscribes, publishes and sees messages live', async () =
   await page.fill('#publish-data', 'Hello from chromium');
   await page.click('#publish');
   await page.waitForSelector('.message .data:has-text("Hello from chromium")');
-  await expectText('#publish-feedback', 'Delivered to 1 connection(s)');
+  await expectText('#publish-feedback', 'Delivered to 1 connection');
 
   // Someone else publishes: the page shows it without doing anything.
   const token = await gw.mintToken({ sub: 'bob' });

@@ -4,6 +4,7 @@
 import * as path from 'node:path';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { request } from 'node:http';
 import { WebSocket, type ClientOptions } from 'ws';
 import {
   ApiGatewayManagementApiClient,
@@ -73,6 +74,21 @@ describe('$connect and the authorizer', () => {
     const res = await connectRejected(`${gw.wsUrl}/?${query}`);
     expect(res.statusCode).toBe(status);
     expect(JSON.parse(res.body)).toEqual({ message });
+  });
+
+  test('an invalid handshake is refused before any function runs', async () => {
+    const before = readEventLog(eventLog).length;
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(`${gw.httpUrl}/?token=good-alice`, {
+        headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'short' },
+      });
+      req.on('response', (res) => resolve(res.statusCode ?? 0));
+      req.on('upgrade', () => reject(new Error('upgraded')));
+      req.on('error', reject);
+      req.end();
+    });
+    expect(status).toBe(400);
+    expect(readEventLog(eventLog)).toHaveLength(before);
   });
 
   test('the $connect integration decides the handshake status', async () => {
@@ -179,6 +195,19 @@ describe('MESSAGE routing and the Lambda runtime', () => {
     // The connection survives and the function still answers.
     const reply = await client.request<any>({ action: 'echo' });
     expect(reply.event.requestContext.routeKey).toBe('$default');
+  });
+
+  test('any text frame gets routed and answered; the connection survives', async () => {
+    const client = await open();
+    let seed = 7;
+    const random = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+    const pieces = ['{', '}', '"action"', ':', '"echo"', '[', ']', 'null', '\\u0000', ',', '"', '1e999', ' ', 'é', '😀', '__proto__'];
+    for (let i = 0; i < 150; i++) {
+      const frame = Array.from({ length: 1 + Math.floor(random() * 12) }, () => pieces[Math.floor(random() * pieces.length)]).join('');
+      const reply = await client.request<any>(frame as never);
+      expect(reply.event.body).toBe(frame);
+    }
+    expect(client.ws.readyState).toBe(WebSocket.OPEN);
   });
 
   test('a reply without a body sends no frame', async () => {
