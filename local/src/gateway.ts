@@ -72,7 +72,7 @@ export interface GatewayOptions {
   callbackLatencyMs?: number;
   /** `WSKIT_LOG_LEVEL` for every function; default INFO. */
   logLevel?: string;
-  /** Route key -> function. Default `$connect`->connect, `$disconnect`->disconnect, `$default`->message. */
+  /** Route key -> function. Default: the Terraform composition's routes (`DEFAULT_ROUTES`). */
   routes?: Record<string, FunctionName>;
   /** The `$connect` REQUEST authorizer function, or null for none; default `authorizer`. */
   authorizer?: FunctionName | null;
@@ -154,10 +154,17 @@ const ACCOUNT_ID = '000000000000';
 /** API ids are 10 lowercase alphanumerics; this one says where it runs. */
 const API_ID = 'wskitlocal';
 
-const DEFAULT_ROUTES: Record<string, FunctionName> = {
+/** The routes the Terraform composition (websocket-service) creates: every message route is two-way. */
+export const DEFAULT_ROUTES: Readonly<Record<string, FunctionName>> = {
   $connect: 'connect',
   $disconnect: 'disconnect',
   $default: 'message',
+  hello: 'message',
+  ping: 'message',
+  subscribe: 'message',
+  unsubscribe: 'message',
+  publish: 'message',
+  sendmessage: 'message',
 };
 
 /** Reasons API Gateway reports in `disconnectReason` when the client gave none. */

@@ -179,6 +179,12 @@ describe('MESSAGE routing and the Lambda runtime', () => {
     expect(reply.env.WSKIT_JWKS_URI).toBeUndefined();
   });
 
+  test('an action with its own route (as Terraform creates them) selects it', async () => {
+    const client = await open();
+    const reply = await client.request<any>({ action: 'subscribe', topic: 't' });
+    expect(reply.event.requestContext.routeKey).toBe('subscribe');
+  });
+
   test('non-JSON frames go to $default', async () => {
     const client = await open();
     const reply = await client.request<any>('plain text' as never);
