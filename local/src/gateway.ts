@@ -369,7 +369,8 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   const envFor = (name: string): Record<string, string> => {
     switch (name) {
       case 'connect':
-        return { ...tableEnv, WSKIT_MAX_CONNECTIONS_PER_USER: String(maxConnectionsPerUser) };
+        // The callback URL lets connect ask GetConnection about rows a lost $disconnect left.
+        return { ...tableEnv, WSKIT_CALLBACK_URL: callbackUrl, WSKIT_MAX_CONNECTIONS_PER_USER: String(maxConnectionsPerUser) };
       case 'disconnect':
         return { ...tableEnv };
       case 'message':

@@ -101,6 +101,19 @@ describe('tokens', () => {
     const token = await gw.mintToken({ sub: 'capped' });
     expect((await connectRejected(`${gw.wsUrl}/?token=${token}`)).statusCode).toBe(429);
   });
+
+  test('at the cap, a connection whose $disconnect was lost does not lock the user out', async () => {
+    const held = [await signIn(gw, 'pruned'), await signIn(gw, 'pruned'), await signIn(gw, 'pruned')];
+    const { connectionId } = await hello(held[0]!);
+    // The socket vanishes without a close frame; the gateway has not noticed, the row stays.
+    (held[0]!.ws as unknown as { _socket: Socket })._socket.destroy();
+    await eventually(() => gw.connections().find((c) => c.connectionId === connectionId)?.state, (s) => s === 'dropped');
+    expect(await connectionRow(connectionId)).toBeDefined();
+    // The connect handler asks GetConnection, gets 410 for that one, prunes it and admits the new one.
+    const fourth = await signIn(gw, 'pruned');
+    expect((await hello(fourth)).userId).toBe('pruned');
+    await eventually(connectionRow.bind(null, connectionId), (row) => row === undefined);
+  });
 });
 
 describe('the wire protocol through the gateway', () => {
