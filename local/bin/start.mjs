@@ -1,0 +1,225 @@
+#!/usr/bin/env node
+// @ts-check
+// `npm start`: builds the handler bundles when they are missing or stale, starts the
+// local gateway on one port and prints where everything is. Ctrl+C stops it cleanly.
+import { parseArgs } from 'node:util';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadGateway } from './load.mjs';
+
+// The AWS SDK warns about Node 20 once per function; the functions run on nodejs22.x on
+// Lambda, so that warning says nothing about them. Every other warning is printed.
+process.removeAllListeners('warning');
+process.on('warning', (warning) => {
+  if (!/NodeVersionSupportWarning/.test(`${warning.name} ${warning.message}`)) process.stderr.write(`${warning.name}: ${warning.message}\n`);
+});
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const FUNCTIONS = ['connect', 'disconnect', 'message', 'authorizer'];
+
+const HELP = `Usage: npm start -- [options]
+
+Runs the whole wskit stack on this machine: a local API Gateway WebSocket API that runs
+the built handler bundles (dist/lambda) on an embedded DynamoDB, a dev identity
+provider, and a demo page.
+
+Options:
+  --port <n>                       port for everything (WebSocket, @connections, JWKS, demo);
+                                   also the PORT environment variable; 0 = any free port (default 8080)
+  --host <address>                 interface to listen on (default 127.0.0.1)
+  --stage <name>                   stage name in the callback URL (default local)
+  --data-dir <dir>                 keep the table and the dev key in <dir> (default: table in
+                                   memory, key in .wskit/)
+  --dist-dir <dir>                 handler bundles to run (default dist/lambda, built by ./build.sh)
+  --dynamodb-endpoint <url>        use this DynamoDB (e.g. DynamoDB Local) instead of the embedded one;
+                                   the table is created when missing
+  --table-name <name>              table name (default wskit-<stage>-connections)
+  --public-prefix <prefix>         topic prefix every signed-in user may use; repeatable
+                                   (default public:); --public-prefix "" for none
+  --max-connections-per-user <n>   per-user connection cap (default 10, 0 = none)
+  --max-message-bytes <n>          message limit (default 131072)
+  --max-frame-bytes <n>            frame limit (default 32768)
+  --idle-timeout <seconds>         idle timeout (default 600)
+  --max-connection-duration <s>    maximum connection duration (default 7200)
+  --callback-latency-ms <n>        extra latency on every @connections call (default 0)
+  --log-level <level>              WSKIT_LOG_LEVEL for the functions (default INFO)
+  --quiet                          do not print the functions' logs and connection events
+  --no-build                       never run ./build.sh, even when bundles are stale
+  -h, --help                       this help`;
+
+/** @param {string} message */
+function fail(message) {
+  process.stderr.write(`start: ${message}\n`);
+  process.exit(1);
+}
+
+let parsed;
+try {
+  parsed = parseArgs({
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      stage: { type: 'string' },
+      'data-dir': { type: 'string' },
+      'dist-dir': { type: 'string' },
+      'dynamodb-endpoint': { type: 'string' },
+      'table-name': { type: 'string' },
+      'public-prefix': { type: 'string', multiple: true },
+      'max-connections-per-user': { type: 'string' },
+      'max-message-bytes': { type: 'string' },
+      'max-frame-bytes': { type: 'string' },
+      'idle-timeout': { type: 'string' },
+      'max-connection-duration': { type: 'string' },
+      'callback-latency-ms': { type: 'string' },
+      'log-level': { type: 'string' },
+      quiet: { type: 'boolean' },
+      'no-build': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  }).values;
+} catch (err) {
+  fail(`${/** @type {Error} */ (err).message}\nRun with --help for the options.`);
+}
+const args = /** @type {NonNullable<typeof parsed>} */ (parsed);
+if (args.help) {
+  process.stdout.write(`${HELP}\n`);
+  process.exit(0);
+}
+
+/**
+ * @param {string} name
+ * @param {string | undefined} value
+ * @param {{ min?: number }} [opts]
+ */
+function integer(name, value, { min = 0 } = {}) {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) fail(`--${name} must be a whole number >= ${min}, got "${value}"`);
+  return n;
+}
+
+const port = integer('port', args.port ?? process.env.PORT ?? '8080');
+const idleSeconds = integer('idle-timeout', args['idle-timeout'], { min: 1 });
+const maxSeconds = integer('max-connection-duration', args['max-connection-duration'], { min: 1 });
+/** @type {Record<string, number>} */
+const limits = {};
+const maxMessageBytes = integer('max-message-bytes', args['max-message-bytes'], { min: 1 });
+const maxFrameBytes = integer('max-frame-bytes', args['max-frame-bytes'], { min: 1 });
+if (maxMessageBytes !== undefined) limits.maxMessageBytes = maxMessageBytes;
+if (maxFrameBytes !== undefined) limits.maxFrameBytes = maxFrameBytes;
+if (idleSeconds !== undefined) limits.idleTimeoutMs = idleSeconds * 1000;
+if (maxSeconds !== undefined) limits.maxConnectionMs = maxSeconds * 1000;
+
+// ------------------------------------------------------------------ build when needed
+
+/** @param {string} dir */
+function newestMtime(dir) {
+  let newest = 0;
+  if (!existsSync(dir)) return newest;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(full));
+    else newest = Math.max(newest, statSync(full).mtimeMs);
+  }
+  return newest;
+}
+
+function bundlesAreStale() {
+  const distDir = path.join(repoRoot, 'dist', 'lambda');
+  const sources = Math.max(
+    newestMtime(path.join(repoRoot, 'shared', 'src')),
+    ...FUNCTIONS.map((name) => newestMtime(path.join(repoRoot, 'lambda', name, 'src'))),
+  );
+  for (const name of FUNCTIONS) {
+    const bundle = path.join(distDir, name, 'index.mjs');
+    if (!existsSync(bundle)) return `dist/lambda/${name}/index.mjs is missing`;
+    if (statSync(bundle).mtimeMs < sources) return `dist/lambda/${name}/index.mjs is older than its sources`;
+  }
+  return undefined;
+}
+
+const staleReason = args['dist-dir'] ? undefined : bundlesAreStale();
+if (staleReason) {
+  if (args['no-build']) {
+    process.stderr.write(`start: ${staleReason}; starting anyway (--no-build)\n`);
+  } else {
+    const buildScript = path.join(repoRoot, 'build.sh');
+    if (!existsSync(buildScript)) fail(`${staleReason}, and there is no ./build.sh to build it`);
+    process.stderr.write(`start: ${staleReason}: running ./build.sh\n`);
+    // The build's output goes to stderr: stdout is only what start prints below.
+    const result = spawnSync('bash', [buildScript], { cwd: repoRoot, stdio: ['ignore', 2, 2] });
+    if (result.status !== 0) fail('./build.sh failed (see its output above); fix the build, then run npm start again');
+  }
+}
+
+// ------------------------------------------------------------------ start
+
+const quiet = Boolean(args.quiet);
+/** @param {Record<string, unknown>} entry */
+function accessLog(entry) {
+  const time = new Date().toISOString().slice(11, 19);
+  const { event, ...rest } = entry;
+  const detail = Object.entries(rest)
+    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .join(' ');
+  process.stderr.write(`${time} ${event} ${detail}\n`);
+}
+
+const { startGateway } = await loadGateway();
+let gateway;
+try {
+  gateway = await startGateway({
+    port,
+    host: args.host,
+    stage: args.stage,
+    distDir: args['dist-dir'] ? path.resolve(args['dist-dir']) : undefined,
+    dataDir: args['data-dir'] ? path.resolve(args['data-dir']) : undefined,
+    dynamodbEndpoint: args['dynamodb-endpoint'],
+    tableName: args['table-name'],
+    publicTopicPrefixes: args['public-prefix'] ? args['public-prefix'].filter((p) => p !== '') : undefined,
+    maxConnectionsPerUser: integer('max-connections-per-user', args['max-connections-per-user']),
+    limits,
+    callbackLatencyMs: integer('callback-latency-ms', args['callback-latency-ms']),
+    logLevel: args['log-level'],
+    functionLogs: !quiet,
+    accessLog: quiet ? undefined : accessLog,
+  });
+} catch (err) {
+  fail(/** @type {Error} */ (err).message);
+}
+const gw = /** @type {NonNullable<typeof gateway>} */ (gateway);
+for (const warning of gw.warnings) process.stderr.write(`start: warning: ${warning}\n`);
+
+const storage = args['dynamodb-endpoint']
+  ? `${gw.dynamodbEndpoint}`
+  : args['data-dir']
+    ? `embedded, kept in ${path.resolve(args['data-dir'])}`
+    : 'embedded, in memory';
+const dataDirArg = args['data-dir'] ? ` --data-dir ${args['data-dir']}` : '';
+process.stdout.write(
+  [
+    `wskit local gateway is running (stage ${gw.stage})`,
+    `  WebSocket URL  ${gw.wsUrl}/?token=<token>`,
+    `  Demo page      ${gw.httpUrl}/`,
+    `  Mint a token   npm run -s token -- --sub alice${dataDirArg}`,
+    `  @connections   ${gw.callbackUrl}/@connections/{connectionId}`,
+    `  JWKS           ${gw.jwksUrl}`,
+    `  DynamoDB       table ${gw.tableName} (${storage})`,
+    'Press Ctrl+C to stop.',
+    '',
+  ].join('\n'),
+);
+
+let stopping = false;
+/** @param {string} signal */
+async function shutdown(signal) {
+  if (stopping) return;
+  stopping = true;
+  process.stderr.write(`start: ${signal}: closing connections and stopping\n`);
+  await gw.stop();
+  process.exit(0);
+}
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));

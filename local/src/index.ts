@@ -1,0 +1,7 @@
+export { startGateway, AWS_LIMITS, DEFAULT_ROUTES } from './gateway';
+export type { Gateway, GatewayOptions, GatewayLimits, ConnectionInfo, FunctionName } from './gateway';
+export { DevIdentityProvider, DEV_ISSUER, DEV_AUDIENCE } from './dev-idp';
+export type { MintOptions, Jwk } from './dev-idp';
+export { readTableDefinition, createTableInput } from './dynamodb';
+export type { TableDefinition } from './dynamodb';
+export { defaultDistDir, defaultStateDir, repoRoot } from './paths';

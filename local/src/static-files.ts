@@ -1,0 +1,44 @@
+import { readFile } from 'node:fs/promises';
+import type * as http from 'node:http';
+import * as path from 'node:path';
+import { publicDir, repoRoot } from './paths';
+
+/** Files served from elsewhere in the repository: the client SDK's browser bundle, once built. */
+const EXTRA_FILES: Record<string, string> = {
+  'wskit-client.js': path.join(repoRoot, 'client', 'dist', 'wskit-client.js'),
+};
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.json': 'application/json',
+};
+
+/** Serves the demo page's files from `local/public/`; false when there is no such file. */
+export async function serveStatic(pathname: string, req: http.IncomingMessage, res: http.ServerResponse): Promise<boolean> {
+  const name = pathname === '/' ? 'index.html' : pathname.slice(1);
+  // Flat directory, plain names only: nothing outside public/ can be reached.
+  if (!/^[A-Za-z0-9_-]+\.[a-z]+$/.test(name)) return false;
+  const type = CONTENT_TYPES[path.extname(name)];
+  if (!type) return false;
+  let content: Buffer;
+  try {
+    content = await readFile(EXTRA_FILES[name] ?? path.join(publicDir, name));
+  } catch {
+    return false;
+  }
+  res.writeHead(200, {
+    'Content-Type': type,
+    'Content-Length': String(content.length),
+    'Cache-Control': 'no-cache',
+    'X-Content-Type-Options': 'nosniff',
+    ...(name.endsWith('.html')
+      ? { 'Content-Security-Policy': "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self'; script-src 'self'" }
+      : {}),
+  });
+  res.end(req.method === 'HEAD' ? undefined : content);
+  return true;
+}
