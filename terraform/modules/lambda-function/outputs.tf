@@ -42,3 +42,20 @@ output "log_group_arn" {
   description = "ARN of the function's log group."
   value       = try(aws_cloudwatch_log_group.this[0].arn, null)
 }
+
+output "environment_variables" {
+  description = "Environment variables of the function."
+  value       = try(aws_lambda_function.this[0].environment[0].variables, {})
+}
+
+output "configuration" {
+  description = "Runtime settings of the function: runtime, architecture, handler, memory_size, timeout, log_retention_in_days."
+  value = try({
+    runtime               = aws_lambda_function.this[0].runtime
+    architecture          = one(aws_lambda_function.this[0].architectures)
+    handler               = aws_lambda_function.this[0].handler
+    memory_size           = aws_lambda_function.this[0].memory_size
+    timeout               = aws_lambda_function.this[0].timeout
+    log_retention_in_days = aws_cloudwatch_log_group.this[0].retention_in_days
+  }, null)
+}

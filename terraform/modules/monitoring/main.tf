@@ -1,6 +1,7 @@
 data "aws_region" "current" {}
 
 locals {
+  create_alarms = var.create && var.create_alarms
   topic_arn     = var.create_sns_topic ? try(aws_sns_topic.this[0].arn, null) : var.sns_topic_arn
   alarm_actions = local.topic_arn == null ? [] : [local.topic_arn]
 
@@ -9,7 +10,7 @@ locals {
 
   api_dimensions = var.api == null ? {} : { ApiId = var.api.id, Stage = var.api.stage }
 
-  api_alarms = var.create && var.api != null ? {
+  api_alarms = local.create_alarms && var.api != null ? {
     execution-errors = {
       metric_name = "ExecutionError"
       statistic   = "Sum"
@@ -24,7 +25,7 @@ locals {
     }
   } : {}
 
-  function_alarms = var.create ? merge([
+  function_alarms = local.create_alarms ? merge([
     for key, function_name in var.function_names : {
       "${key}-errors" = {
         function_name = function_name
@@ -153,7 +154,7 @@ locals {
 }
 
 resource "aws_sns_topic" "this" {
-  count = var.create && var.create_sns_topic ? 1 : 0
+  count = local.create_alarms && var.create_sns_topic ? 1 : 0
 
   #checkov:skip=CKV_AWS_26:CloudWatch alarms cannot publish to a topic encrypted with the AWS managed key; encryption needs a customer managed key (sns_kms_master_key_id) whose policy admits cloudwatch.amazonaws.com. Alarm notifications carry no secrets.
   name              = "${var.name}-alarms"
@@ -163,7 +164,7 @@ resource "aws_sns_topic" "this" {
 }
 
 resource "aws_sns_topic_subscription" "email" {
-  for_each = var.create && var.create_sns_topic ? toset(var.alarm_email_addresses) : toset([])
+  for_each = local.create_alarms && var.create_sns_topic ? toset(var.alarm_email_addresses) : toset([])
 
   topic_arn = aws_sns_topic.this[0].arn
   protocol  = "email"
@@ -191,7 +192,7 @@ resource "aws_cloudwatch_metric_alarm" "api" {
 }
 
 resource "aws_cloudwatch_metric_alarm" "api_latency" {
-  count = var.create && var.api != null ? 1 : 0
+  count = local.create_alarms && var.api != null ? 1 : 0
 
   alarm_name          = "${var.name}-api-integration-latency-p99"
   alarm_description   = "p99 integration latency is high: the functions are slow to answer."
@@ -246,7 +247,7 @@ resource "aws_cloudwatch_log_metric_filter" "authorizer_denials" {
 }
 
 resource "aws_cloudwatch_metric_alarm" "authorizer_denials" {
-  count = var.create && var.authorizer_denials != null ? 1 : 0
+  count = local.create_alarms && var.authorizer_denials != null ? 1 : 0
 
   alarm_name          = "${var.name}-authorizer-denials-spike"
   alarm_description   = "Many connections were refused by the authorizer: expired or forged tokens, a misconfigured issuer or audience, or a JWKS outage."
@@ -265,7 +266,7 @@ resource "aws_cloudwatch_metric_alarm" "authorizer_denials" {
 }
 
 resource "aws_cloudwatch_metric_alarm" "iterator_age" {
-  count = var.create && var.stream != null ? 1 : 0
+  count = local.create_alarms && var.stream != null ? 1 : 0
 
   alarm_name          = "${var.name}-broadcaster-iterator-age"
   alarm_description   = "The broadcaster is falling behind its stream: pushes arrive late, and records near the age limit go to the failure queue."
@@ -285,7 +286,7 @@ resource "aws_cloudwatch_metric_alarm" "iterator_age" {
 }
 
 resource "aws_cloudwatch_metric_alarm" "failure_queue" {
-  for_each = var.create ? var.failure_queues : {}
+  for_each = local.create_alarms ? var.failure_queues : {}
 
   alarm_name          = "${var.name}-${each.key}-failure-queue-depth"
   alarm_description   = "Records that could not be delivered are waiting in ${each.value}: inspect them, fix the cause, then redrive."

@@ -14,6 +14,12 @@ variable "name" {
   }
 }
 
+variable "create_alarms" {
+  description = "Create the alarms (and the topic). False keeps the dashboard and the denial metric only, e.g. in dev."
+  type        = bool
+  default     = true
+}
+
 variable "api" {
   description = "The WebSocket API stage to watch (ExecutionError, IntegrationError). Null: no API alarms."
   type = object({

@@ -50,9 +50,20 @@ output "authorizer_id" {
   value       = try(aws_apigatewayv2_authorizer.this[0].id, null)
 }
 
-output "route_ids" {
-  description = "Map of route key to route ID."
-  value       = { for key, route in aws_apigatewayv2_route.this : key => route.id }
+output "routes" {
+  description = "Map of route key to its route ID, authorization type and whether it is two-way."
+  value = {
+    for key, route in aws_apigatewayv2_route.this : key => {
+      route_id           = route.id
+      authorization_type = route.authorization_type
+      two_way            = route.route_response_selection_expression == "$default"
+    }
+  }
+}
+
+output "authorizer_identity_sources" {
+  description = "Identity sources of the $connect authorizer, null when there is none."
+  value       = try(tolist(aws_apigatewayv2_authorizer.this[0].identity_sources), null)
 }
 
 output "deployment_id" {
@@ -68,6 +79,11 @@ output "deployment_triggers" {
 output "access_log_group_name" {
   description = "Name of the stage's access log group."
   value       = try(aws_cloudwatch_log_group.access[0].name, null)
+}
+
+output "access_log_retention_in_days" {
+  description = "Retention of the access log group, in days."
+  value       = try(aws_cloudwatch_log_group.access[0].retention_in_days, null)
 }
 
 output "access_log_group_arn" {

@@ -148,3 +148,21 @@ run "create_false_creates_nothing" {
     error_message = "create = false must create nothing."
   }
 }
+
+run "dashboard_without_alarms" {
+  command = plan
+
+  variables {
+    create_alarms = false
+  }
+
+  assert {
+    condition     = length(output.alarm_names) == 0 && length(aws_sns_topic.this) == 0
+    error_message = "create_alarms = false creates no alarm and no topic."
+  }
+
+  assert {
+    condition     = length(aws_cloudwatch_dashboard.this) == 1 && length(aws_cloudwatch_log_metric_filter.authorizer_denials) == 1
+    error_message = "The dashboard and the denial metric stay without alarms."
+  }
+}
