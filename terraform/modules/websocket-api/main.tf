@@ -2,6 +2,10 @@ data "aws_partition" "current" {}
 
 data "aws_region" "current" {}
 
+data "aws_caller_identity" "current" {
+  count = var.create && var.create_account_cloudwatch_role ? 1 : 0
+}
+
 locals {
   execution_arn = try(aws_apigatewayv2_api.this[0].execution_arn, "")
 
@@ -210,11 +214,29 @@ resource "aws_iam_role" "cloudwatch" {
   tags = var.tags
 }
 
-resource "aws_iam_role_policy_attachment" "cloudwatch" {
+# What AmazonAPIGatewayPushToCloudWatchLogs grants, but only on this account's log groups in this Region.
+resource "aws_iam_role_policy" "cloudwatch" {
   count = var.create && var.create_account_cloudwatch_role ? 1 : 0
 
-  role       = aws_iam_role.cloudwatch[0].name
-  policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
+  name = "push-to-cloudwatch-logs"
+  role = aws_iam_role.cloudwatch[0].id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid    = "WriteApiGatewayLogs"
+      Effect = "Allow"
+      Action = [
+        "logs:CreateLogGroup",
+        "logs:CreateLogStream",
+        "logs:DescribeLogGroups",
+        "logs:DescribeLogStreams",
+        "logs:PutLogEvents",
+        "logs:GetLogEvents",
+        "logs:FilterLogEvents",
+      ]
+      Resource = ["arn:${data.aws_partition.current.partition}:logs:${data.aws_region.current.id}:${try(data.aws_caller_identity.current[0].account_id, "")}:log-group:*"]
+    }]
+  })
 }
 
 resource "aws_api_gateway_account" "this" {
@@ -222,5 +244,5 @@ resource "aws_api_gateway_account" "this" {
 
   cloudwatch_role_arn = aws_iam_role.cloudwatch[0].arn
 
-  depends_on = [aws_iam_role_policy_attachment.cloudwatch]
+  depends_on = [aws_iam_role_policy.cloudwatch]
 }

@@ -274,3 +274,40 @@ run "header_identity_source" {
     error_message = "The identity source is configurable."
   }
 }
+
+run "account_logging_role_is_scoped" {
+  command = apply
+
+  variables {
+    create_account_cloudwatch_role = true
+  }
+
+  override_resource {
+    target = aws_iam_role.cloudwatch[0]
+    values = {
+      arn = "arn:aws:iam::123456789012:role/apigateway-cloudwatch-test"
+    }
+  }
+
+  override_data {
+    target = data.aws_caller_identity.current[0]
+    values = {
+      account_id = "123456789012"
+    }
+  }
+
+  assert {
+    condition     = jsondecode(aws_iam_role_policy.cloudwatch[0].policy).Statement[0].Resource == ["arn:aws:logs:eu-west-1:123456789012:log-group:*"]
+    error_message = "API Gateway's logging role writes to this account's log groups in this Region only."
+  }
+
+  assert {
+    condition     = alltrue([for action in jsondecode(aws_iam_role_policy.cloudwatch[0].policy).Statement[0].Action : startswith(action, "logs:") && action != "logs:*"])
+    error_message = "The logging role has named logs actions only."
+  }
+
+  assert {
+    condition     = jsondecode(aws_iam_role.cloudwatch[0].assume_role_policy).Statement[0].Principal.Service == "apigateway.amazonaws.com"
+    error_message = "Only API Gateway may assume the logging role."
+  }
+}
