@@ -15,7 +15,7 @@ module "websocket" {
   # dev: logs kept 7 days, table deletable, alarms off.
   log_retention_in_days          = 7
   deletion_protection_enabled    = false
-  point_in_time_recovery_enabled = false
+  point_in_time_recovery_enabled = true
   create_alarms                  = false
   create_alarm_topic             = false
 

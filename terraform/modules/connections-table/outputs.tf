@@ -27,3 +27,8 @@ output "ttl_attribute" {
   description = "Name of the TTL attribute (epoch seconds)."
   value       = local.definition.ttlAttribute
 }
+
+output "deletion_protection_enabled" {
+  description = "Whether the table is protected from deletion."
+  value       = try(aws_dynamodb_table.this[0].deletion_protection_enabled, null)
+}

@@ -63,6 +63,9 @@ locals {
 resource "aws_cloudwatch_log_group" "this" {
   count = var.create ? 1 : 0
 
+  #checkov:skip=CKV_AWS_338:Retention is set per environment (log_retention_in_days: 7/30/90 days in dev/staging/prod); per-invocation logs lose their value within weeks and cost grows with volume.
+  #checkov:skip=CKV_AWS_158:Log groups are encrypted by CloudWatch Logs by default; log_kms_key_arn adds a customer managed key where policy requires one.
+
   name              = local.log_group_name
   retention_in_days = var.log_retention_in_days
   kms_key_id        = var.log_kms_key_arn

@@ -43,6 +43,16 @@ output "table_arn" {
   value       = module.table.table_arn
 }
 
+output "table_deletion_protection_enabled" {
+  description = "Whether the connections table is protected from deletion."
+  value       = module.table.deletion_protection_enabled
+}
+
+output "log_retention_in_days" {
+  description = "Retention of the API access logs and of every function log group, in days."
+  value       = module.api.access_log_retention_in_days
+}
+
 output "function_names" {
   description = "Function names keyed by connect, disconnect, message, authorizer (and broadcaster when enabled)."
   value       = { for key, function in module.functions : key => function.function_name if function.function_name != null }
