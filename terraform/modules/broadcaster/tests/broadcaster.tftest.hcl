@@ -1,15 +1,14 @@
 mock_provider "aws" {}
 
 override_resource {
-  target = aws_sqs_queue.failures[0]
+  target = aws_sqs_queue.failures
   values = {
-    arn  = "arn:aws:sqs:eu-west-1:123456789012:wskit-test-broadcast-failures"
-    name = "wskit-test-broadcast-failures"
+    arn = "arn:aws:sqs:eu-west-1:123456789012:wskit-test-broadcast-failures"
   }
 }
 
 override_resource {
-  target = aws_sqs_queue.source[0]
+  target = aws_sqs_queue.source
   values = {
     arn = "arn:aws:sqs:eu-west-1:123456789012:wskit-test-broadcast-source"
   }

@@ -187,14 +187,18 @@ run "invoke_permissions_are_scoped_to_this_api" {
 }
 
 run "baseline_deployment" {
-  command = plan
+  command = apply
 }
 
 run "same_config_keeps_the_deployment" {
   command = plan
 
+  variables {
+    baseline_redeployment = run.baseline_deployment.deployment_triggers.redeployment
+  }
+
   assert {
-    condition     = aws_apigatewayv2_deployment.this[0].triggers.redeployment == run.baseline_deployment.deployment_triggers.redeployment
+    condition     = aws_apigatewayv2_deployment.this[0].triggers.redeployment == var.baseline_redeployment
     error_message = "An unchanged configuration must not force a new deployment."
   }
 }
@@ -203,6 +207,7 @@ run "new_route_redeploys" {
   command = plan
 
   variables {
+    baseline_redeployment = run.baseline_deployment.deployment_triggers.redeployment
     routes = {
       "$connect"    = { integration = "connect" }
       "$disconnect" = { integration = "disconnect" }
@@ -214,7 +219,7 @@ run "new_route_redeploys" {
   }
 
   assert {
-    condition     = aws_apigatewayv2_deployment.this[0].triggers.redeployment != run.baseline_deployment.deployment_triggers.redeployment
+    condition     = aws_apigatewayv2_deployment.this[0].triggers.redeployment != var.baseline_redeployment
     error_message = "Adding a route must force a new deployment."
   }
 }
@@ -223,6 +228,7 @@ run "changed_integration_redeploys" {
   command = plan
 
   variables {
+    baseline_redeployment = run.baseline_deployment.deployment_triggers.redeployment
     integrations = {
       connect = {
         function_name        = "wskit-test-connect"
@@ -241,7 +247,7 @@ run "changed_integration_redeploys" {
   }
 
   assert {
-    condition     = aws_apigatewayv2_deployment.this[0].triggers.redeployment != run.baseline_deployment.deployment_triggers.redeployment
+    condition     = aws_apigatewayv2_deployment.this[0].triggers.redeployment != var.baseline_redeployment
     error_message = "Changing an integration must force a new deployment."
   }
 }
@@ -283,14 +289,14 @@ run "account_logging_role_is_scoped" {
   }
 
   override_resource {
-    target = aws_iam_role.cloudwatch[0]
+    target = aws_iam_role.cloudwatch
     values = {
       arn = "arn:aws:iam::123456789012:role/apigateway-cloudwatch-test"
     }
   }
 
   override_data {
-    target = data.aws_caller_identity.current[0]
+    target = data.aws_caller_identity.current
     values = {
       account_id = "123456789012"
     }

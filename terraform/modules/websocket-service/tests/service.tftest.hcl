@@ -50,12 +50,6 @@ mock_provider "aws" {
     }
   }
 
-  mock_resource "aws_acm_certificate_validation" {
-    defaults = {
-      certificate_arn = "arn:aws:acm:eu-west-1:123456789012:certificate/0b5c8f3e-1111-2222-3333-444455556666"
-    }
-  }
-
   mock_data "aws_region" {
     defaults = {
       id   = "eu-west-1"
