@@ -96,6 +96,8 @@ resource "aws_apigatewayv2_authorizer" "this" {
 resource "aws_apigatewayv2_route" "this" {
   for_each = var.create ? var.routes : {}
 
+  #checkov:skip=CKV_AWS_309:WebSocket APIs authorize on $connect only (it carries the authorizer); API Gateway accepts no authorizer on the other routes, which run on the already authorized connection.
+
   api_id                              = aws_apigatewayv2_api.this[0].id
   route_key                           = each.key
   target                              = "integrations/${aws_apigatewayv2_integration.this[each.value.integration].id}"
