@@ -1,0 +1,42 @@
+locals {
+  lambda_package_dir = coalesce(var.lambda_package_dir, "${path.root}/../../../dist/lambda")
+}
+
+module "websocket" {
+  source = "../../modules/websocket-service"
+
+  name               = var.name
+  stage_name         = "dev"
+  lambda_package_dir = local.lambda_package_dir
+  lambda_memory_size = 256
+  tracing_mode       = "PassThrough"
+  log_level          = "DEBUG"
+
+  # dev: logs kept 7 days, table deletable, alarms off.
+  log_retention_in_days          = 7
+  deletion_protection_enabled    = false
+  point_in_time_recovery_enabled = true
+  create_alarms                  = false
+  create_alarm_topic             = false
+
+  throttling_burst_limit = 100
+  throttling_rate_limit  = 50
+
+  jwks_uri                 = var.jwks_uri
+  jwt_issuer               = var.jwt_issuer
+  jwt_audience             = var.jwt_audience
+  token_sources            = var.token_sources
+  public_topic_prefixes    = var.public_topic_prefixes
+  max_connections_per_user = var.max_connections_per_user
+
+  manage_api_gateway_account = var.manage_api_gateway_account
+
+  domain_name    = var.domain_name
+  hosted_zone_id = var.hosted_zone_id
+
+  broadcaster = {
+    enabled          = var.broadcaster_enabled
+    source_type      = var.broadcaster_source_type
+    event_source_arn = var.broadcaster_event_source_arn
+  }
+}

@@ -1,0 +1,95 @@
+variable "region" {
+  description = "AWS Region of the environment."
+  type        = string
+  default     = "eu-west-1"
+}
+
+variable "name" {
+  description = "Service name; prefixes every resource."
+  type        = string
+  default     = "wskit-dev"
+}
+
+variable "lambda_package_dir" {
+  description = "Directory with the zips ./build.sh writes. Null: dist/lambda at the repository root."
+  type        = string
+  default     = null
+}
+
+variable "jwks_uri" {
+  description = "JWKS URL of the identity provider."
+  type        = string
+  default     = "https://idp.dev.example.com/.well-known/jwks.json"
+}
+
+variable "jwt_issuer" {
+  description = "Required iss claim."
+  type        = string
+  default     = "https://idp.dev.example.com/"
+}
+
+variable "jwt_audience" {
+  description = "Accepted aud values."
+  type        = list(string)
+  default     = ["wskit-dev"]
+}
+
+variable "token_sources" {
+  description = "Where the authorizer looks for the token: query:<name> or header:<name>."
+  type        = list(string)
+  default     = ["query:token"]
+}
+
+variable "public_topic_prefixes" {
+  description = "Topic prefixes anyone signed in may use."
+  type        = list(string)
+  default     = ["public:"]
+}
+
+variable "max_connections_per_user" {
+  description = "Open connections per user; 0 means no cap."
+  type        = number
+  default     = 10
+}
+
+variable "manage_api_gateway_account" {
+  description = "Create API Gateway's account-wide CloudWatch Logs role in this Region (once per account and Region; false when the account baseline sets it)."
+  type        = bool
+  default     = true
+}
+
+variable "domain_name" {
+  description = "Optional custom domain (e.g. ws.dev.example.com)."
+  type        = string
+  default     = null
+}
+
+variable "hosted_zone_id" {
+  description = "Route 53 hosted zone of domain_name."
+  type        = string
+  default     = null
+}
+
+variable "broadcaster_enabled" {
+  description = "Deploy the broadcaster (needs dist/lambda/broadcaster.zip)."
+  type        = bool
+  default     = false
+}
+
+variable "broadcaster_source_type" {
+  description = "sqs (a queue the module creates, or broadcaster_event_source_arn) or dynamodb (an application table's stream)."
+  type        = string
+  default     = "sqs"
+}
+
+variable "broadcaster_event_source_arn" {
+  description = "Stream or queue ARN the broadcaster reads; null with sqs creates a queue."
+  type        = string
+  default     = null
+}
+
+variable "tags" {
+  description = "Extra tags for every resource."
+  type        = map(string)
+  default     = {}
+}

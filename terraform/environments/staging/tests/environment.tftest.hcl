@@ -1,0 +1,95 @@
+mock_provider "aws" {
+  mock_resource "aws_dynamodb_table" {
+    defaults = {
+      arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/wskit-staging-connections"
+    }
+  }
+
+  mock_resource "aws_apigatewayv2_api" {
+    defaults = {
+      id            = "a1b2c3d4e5"
+      execution_arn = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5"
+    }
+  }
+
+  mock_resource "aws_lambda_function" {
+    defaults = {
+      arn        = "arn:aws:lambda:eu-west-1:123456789012:function:wskit-staging-fn"
+      invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:wskit-staging-fn/invocations"
+    }
+  }
+
+  mock_resource "aws_iam_role" {
+    defaults = {
+      arn = "arn:aws:iam::123456789012:role/wskit-staging-role"
+    }
+  }
+
+  mock_resource "aws_cloudwatch_log_group" {
+    defaults = {
+      arn = "arn:aws:logs:eu-west-1:123456789012:log-group:wskit-staging"
+    }
+  }
+
+  mock_resource "aws_sns_topic" {
+    defaults = {
+      arn = "arn:aws:sns:eu-west-1:123456789012:wskit-staging-alarms"
+    }
+  }
+
+  mock_data "aws_region" {
+    defaults = {
+      id   = "eu-west-1"
+      name = "eu-west-1"
+    }
+  }
+
+  mock_data "aws_partition" {
+    defaults = {
+      partition  = "aws"
+      dns_suffix = "amazonaws.com"
+    }
+  }
+
+  mock_data "aws_caller_identity" {
+    defaults = {
+      account_id = "123456789012"
+    }
+  }
+}
+
+variables {
+  lambda_package_dir = "../../modules/websocket-service/tests/fixtures"
+  jwks_uri           = "https://idp.example.com/.well-known/jwks.json"
+  jwt_issuer         = "https://idp.example.com/"
+  jwt_audience       = ["wskit-staging"]
+}
+
+run "staging_settings" {
+  command = apply
+
+  assert {
+    condition     = output.wss_url == "wss://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/staging"
+    error_message = "The environment publishes its wss:// URL."
+  }
+
+  assert {
+    condition     = module.websocket.log_retention_in_days == 30
+    error_message = "staging keeps logs 30 days."
+  }
+
+  assert {
+    condition     = module.websocket.table_deletion_protection_enabled == true
+    error_message = "staging: table deletion protection is on."
+  }
+
+  assert {
+    condition     = length(module.websocket.alarm_names) > 0 && output.alarm_topic_arn != null
+    error_message = "staging: alarms are on and notify a topic."
+  }
+
+  assert {
+    condition     = toset(keys(output.function_names)) == toset(["connect", "disconnect", "message", "authorizer"])
+    error_message = "The broadcaster is off unless enabled."
+  }
+}

@@ -1,0 +1,39 @@
+provider "aws" {
+  region = "eu-west-1"
+}
+
+module "monitoring" {
+  source = "../.."
+
+  name = "wskit-example"
+
+  api = {
+    id    = "a1b2c3d4e5"
+    stage = "example"
+  }
+
+  function_names = {
+    connect    = "wskit-example-connect"
+    disconnect = "wskit-example-disconnect"
+    message    = "wskit-example-message"
+    authorizer = "wskit-example-authorizer"
+  }
+
+  authorizer_denials = {
+    log_group_name = "/aws/lambda/wskit-example-authorizer"
+    threshold      = 100
+  }
+
+  create_sns_topic      = true
+  alarm_email_addresses = ["oncall@example.com"]
+}
+
+output "alarm_names" {
+  description = "Alarms created."
+  value       = module.monitoring.alarm_names
+}
+
+output "dashboard_name" {
+  description = "Dashboard."
+  value       = module.monitoring.dashboard_name
+}

@@ -1,0 +1,28 @@
+provider "aws" {
+  region = "eu-west-1"
+}
+
+# Everything wskit needs with the defaults: run ./build.sh first.
+module "websocket" {
+  source = "../.."
+
+  name               = "wskit-example"
+  lambda_package_dir = "${path.root}/../../../../../dist/lambda"
+
+  jwks_uri     = "https://idp.example.com/.well-known/jwks.json"
+  jwt_issuer   = "https://idp.example.com/"
+  jwt_audience = ["wskit-example"]
+
+  # Allow `terraform destroy` of the example.
+  deletion_protection_enabled = false
+}
+
+output "wss_url" {
+  description = "Connect here with ?token=<JWT>."
+  value       = module.websocket.wss_url
+}
+
+output "callback_url" {
+  description = "Management API base URL."
+  value       = module.websocket.callback_url
+}
