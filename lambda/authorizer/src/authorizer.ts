@@ -71,10 +71,10 @@ export function createAuthorizer(config: AuthorizerConfig, logger: Logger): Auth
       } catch (error) {
         const fields = { ...describe(event), source, durationMs: Math.round(performance.now() - started) };
         if (error instanceof Denial) {
-          logger.warn('access denied', { reason: error.reason, ...fields });
+          logger.warn('authorization denied', { reason: error.reason, ...fields });
         } else {
           // Unexpected: log only the error's class, its message could quote token bytes.
-          logger.error('access denied', { reason: 'internal error', error: error instanceof Error ? error.name : typeof error, ...fields });
+          logger.error('authorization denied', { reason: 'internal error', error: error instanceof Error ? error.name : typeof error, ...fields });
         }
         throw new Error('Unauthorized');
       }

@@ -34,7 +34,7 @@ async function denial(event: unknown, using: Authorizer = authorizer, capture: L
   capture.clear();
   await expect(using.authorize(event)).rejects.toThrow(/^Unauthorized$/);
   const last = capture.last();
-  expect(last).toMatchObject({ level: 'WARN', service: 'authorizer', message: 'access denied' });
+  expect(last).toMatchObject({ level: 'WARN', service: 'authorizer', message: 'authorization denied' });
   return last?.reason;
 }
 

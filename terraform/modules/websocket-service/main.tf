@@ -15,13 +15,13 @@ locals {
 
   callback_environment = var.callback_url_override == null ? {} : { WSKIT_CALLBACK_URL = var.callback_url_override }
 
-  # Exactly the variables CONTRACT.md gives each function.
+  # The variables each function reads (see the handler READMEs).
   environment = {
-    connect = {
+    connect = merge({
       WSKIT_TABLE_NAME               = module.table.table_name
       WSKIT_MAX_CONNECTIONS_PER_USER = tostring(var.max_connections_per_user)
       WSKIT_LOG_LEVEL                = var.log_level
-    }
+    }, local.callback_environment)
     disconnect = {
       WSKIT_TABLE_NAME = module.table.table_name
       WSKIT_LOG_LEVEL  = var.log_level
@@ -54,13 +54,19 @@ locals {
   # Least privilege per function: the table (and its byUser index) and this stage's @connections.
   policy_statements = {
     connect = {
+      # At the per-user cap, connect asks API Gateway which of the user's connections still
+      # exist (GET) and removes the rows (and subscriptions) a lost $disconnect left behind.
       WriteConnection = {
-        actions   = ["dynamodb:PutItem", "dynamodb:DeleteItem"]
+        actions   = ["dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"]
         resources = [local.table_arn]
       }
       CountUserConnections = {
         actions   = ["dynamodb:Query"]
         resources = local.index_arns
+      }
+      CheckStaleConnections = {
+        actions   = ["execute-api:ManageConnections"]
+        resources = [local.connection_arns.GET]
       }
     }
     disconnect = {
