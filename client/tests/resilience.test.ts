@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { connect, type CloseReason, type Environment, type EnvironmentEvent, type WskitClient, type WskitError } from '../src';
+import { connect, type WebSocketLike, type CloseReason, type Environment, type EnvironmentEvent, type WskitClient, type WskitError } from '../src';
 import { makeToken, TestServer } from './support/test-server';
 import { sleep, waitFor } from './support/wait';
 
@@ -128,16 +128,27 @@ describe('resilience (own protocol server)', () => {
   test('browser-like runtimes (no status on a refused upgrade): repeated failures before open refresh the token', async () => {
     server = await TestServer.start();
     // A browser's WebSocket reports a refused upgrade as a bare error event + close 1006.
-    class OpaqueWebSocket extends WebSocket {
+    class OpaqueWebSocket implements WebSocketLike {
+      private readonly inner: WebSocket;
+      onopen: ((event: unknown) => void) | null = null;
+      onmessage: ((event: unknown) => void) | null = null;
+      onclose: ((event: unknown) => void) | null = null;
+      onerror: ((event: unknown) => void) | null = null;
       constructor(url: string) {
-        super(url);
-        this.on('error', () => {}); // swallow the detail, keep what a browser shows
+        this.inner = new WebSocket(url);
+        this.inner.onopen = (event) => this.onopen?.(event);
+        this.inner.onmessage = (event) => this.onmessage?.({ data: event.data });
+        this.inner.onclose = (event) => this.onclose?.({ code: event.code, reason: event.reason });
+        this.inner.onerror = () => this.onerror?.({ type: 'error' });
       }
-      override set onerror(listener: ((event: unknown) => void) | null) {
-        super.onerror = listener ? () => listener({ type: 'error' }) : null;
+      get readyState() {
+        return this.inner.readyState;
       }
-      override get onerror() {
-        return super.onerror;
+      send(data: string) {
+        this.inner.send(data);
+      }
+      close(code?: number, reason?: string) {
+        this.inner.close(code, reason);
       }
     }
     const reasons: string[] = [];
