@@ -30,6 +30,7 @@ export interface CloseReason {
     | 'network-error' // the socket failed: could not connect, or dropped without a close frame
     | 'heartbeat-timeout' // no pong in time: the connection was declared dead and replaced
     | 'connect-timeout' // no open + welcome within connectTimeoutMs
+    | 'handshake-failed' // the server answered hello or a resubscribe with an error
     | 'unauthorized' // the upgrade was refused with 401/403
     | 'token-error' // the token provider threw or returned nothing
     | 'offline' // the host reports no network: reconnection waits for `online`
@@ -575,7 +576,12 @@ export class WskitClient extends TypedEmitter<ClientEvents> {
             if (err instanceof WskitError && err.code === 'TOKEN_EXPIRED') this.tokens.invalidate('expired');
             fail(
               {
-                kind: err instanceof WskitError && err.code === 'TIMEOUT' ? 'connect-timeout' : 'network-error',
+                kind:
+                  err instanceof WskitError && err.code === 'TIMEOUT'
+                    ? 'connect-timeout'
+                    : err instanceof WskitError && err.code !== 'CONNECTION_LOST'
+                      ? 'handshake-failed'
+                      : 'network-error',
                 message: err instanceof Error ? err.message : String(err),
               },
               true,
