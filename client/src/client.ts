@@ -218,43 +218,43 @@ const DEFAULT_MAX_CONNECTION_MS = 2 * 60 * 60 * 1000;
  * A wskit connection that survives API Gateway's limits. Create it with `connect()`.
  */
 export class WskitClient extends TypedEmitter<ClientEvents> {
-  private stateValue: ConnectionState = 'connecting';
-  private stopped = false;
-  private active: Link | undefined;
-  private readonly links = new Set<Link>();
-  private readonly queue: QueuedSend[] = [];
-  private readonly handlers = new Map<string, Set<MessageHandler<never>>>();
-  private readonly readyWaiters = new Map<string, Array<{ resolve: () => void; reject: (e: WskitError) => void }>>();
-  private readonly recent: RecentIds;
-  private readonly backoff: Backoff;
-  private readonly rotationBackoff: Backoff;
-  private readonly tokens: TokenSource;
-  private readonly environment: Environment | undefined;
-  private readonly stopEnvironment: (() => void) | undefined;
-  private readonly WebSocketImpl: WebSocketConstructor;
-  private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
-  private rotationTimer: ReturnType<typeof setTimeout> | undefined;
-  private connectingNow = false;
-  private rotating = false;
-  private everOpened = false;
-  private failuresBeforeOpen = 0;
-  private requestSerial = 0;
-  private sendSerial = 0;
+  #stateValue: ConnectionState = 'connecting';
+  #stopped = false;
+  #active: Link | undefined;
+  readonly #links = new Set<Link>();
+  readonly #queue: QueuedSend[] = [];
+  readonly #handlers = new Map<string, Set<MessageHandler<never>>>();
+  readonly #readyWaiters = new Map<string, Array<{ resolve: () => void; reject: (e: WskitError) => void }>>();
+  readonly #recent: RecentIds;
+  readonly #backoff: Backoff;
+  readonly #rotationBackoff: Backoff;
+  readonly #tokens: TokenSource;
+  readonly #environment: Environment | undefined;
+  readonly #stopEnvironment: (() => void) | undefined;
+  readonly #WebSocketImpl: WebSocketConstructor;
+  #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  #rotationTimer: ReturnType<typeof setTimeout> | undefined;
+  #connectingNow = false;
+  #rotating = false;
+  #everOpened = false;
+  #failuresBeforeOpen = 0;
+  #requestSerial = 0;
+  #sendSerial = 0;
 
-  private readonly url: string;
-  private readonly tokenQueryParam: string;
-  private readonly maxRetries: number;
-  private readonly minUptimeMs: number;
-  private readonly heartbeatIntervalMs: number | undefined;
-  private readonly heartbeatTimeoutMs: number;
-  private readonly requestTimeoutMs: number;
-  private readonly connectTimeoutMs: number;
-  private readonly maxQueueSize: number;
-  private readonly queueOverflow: 'drop-oldest' | 'drop-newest';
-  private readonly maxConnectionMs: number;
-  private readonly rotateAt: number | undefined;
-  private readonly drainTimeoutMs: number;
-  private readonly refreshAfterFailures: number;
+  readonly #url: string;
+  readonly #tokenQueryParam: string;
+  readonly #maxRetries: number;
+  readonly #minUptimeMs: number;
+  readonly #heartbeatIntervalMs: number | undefined;
+  readonly #heartbeatTimeoutMs: number;
+  readonly #requestTimeoutMs: number;
+  readonly #connectTimeoutMs: number;
+  readonly #maxQueueSize: number;
+  readonly #queueOverflow: 'drop-oldest' | 'drop-newest';
+  readonly #maxConnectionMs: number;
+  readonly #rotateAt: number | undefined;
+  readonly #drainTimeoutMs: number;
+  readonly #refreshAfterFailures: number;
 
   constructor(options: ConnectOptions) {
     super();
@@ -269,61 +269,61 @@ export class WskitClient extends TypedEmitter<ClientEvents> {
         "connect(): this runtime has no global WebSocket; pass one, e.g. `import WebSocket from 'ws'` and connect({ ..., WebSocket })",
       );
     }
-    this.WebSocketImpl = impl;
-    this.url = options.url;
-    this.tokenQueryParam = options.tokenQueryParam ?? 'token';
+    this.#WebSocketImpl = impl;
+    this.#url = options.url;
+    this.#tokenQueryParam = options.tokenQueryParam ?? 'token';
     const reconnect = options.reconnect ?? {};
-    this.backoff = new Backoff(reconnect);
-    this.rotationBackoff = new Backoff({ minDelayMs: 1000, maxDelayMs: 15_000 });
-    this.maxRetries = reconnect.maxRetries ?? Infinity;
-    this.minUptimeMs = reconnect.minUptimeMs ?? 5000;
+    this.#backoff = new Backoff(reconnect);
+    this.#rotationBackoff = new Backoff({ minDelayMs: 1000, maxDelayMs: 15_000 });
+    this.#maxRetries = reconnect.maxRetries ?? Infinity;
+    this.#minUptimeMs = reconnect.minUptimeMs ?? 5000;
     const heartbeat = options.heartbeat ?? {};
-    this.heartbeatIntervalMs = heartbeat === false ? undefined : (heartbeat.intervalMs ?? 300_000);
-    this.heartbeatTimeoutMs = heartbeat === false ? 10_000 : (heartbeat.timeoutMs ?? 10_000);
-    this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
-    this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
-    this.maxQueueSize = options.maxQueueSize ?? 100;
-    this.queueOverflow = options.queueOverflow ?? 'drop-oldest';
-    this.maxConnectionMs = options.maxConnectionMs ?? DEFAULT_MAX_CONNECTION_MS;
-    this.rotateAt = options.rotateAt === false ? undefined : (options.rotateAt ?? 0.9);
-    if (this.rotateAt !== undefined && !(this.rotateAt > 0 && this.rotateAt < 1)) {
-      throw new RangeError(`connect({ rotateAt }): expected a fraction between 0 and 1, got ${this.rotateAt}`);
+    this.#heartbeatIntervalMs = heartbeat === false ? undefined : (heartbeat.intervalMs ?? 300_000);
+    this.#heartbeatTimeoutMs = heartbeat === false ? 10_000 : (heartbeat.timeoutMs ?? 10_000);
+    this.#requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
+    this.#connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+    this.#maxQueueSize = options.maxQueueSize ?? 100;
+    this.#queueOverflow = options.queueOverflow ?? 'drop-oldest';
+    this.#maxConnectionMs = options.maxConnectionMs ?? DEFAULT_MAX_CONNECTION_MS;
+    this.#rotateAt = options.rotateAt === false ? undefined : (options.rotateAt ?? 0.9);
+    if (this.#rotateAt !== undefined && !(this.#rotateAt > 0 && this.#rotateAt < 1)) {
+      throw new RangeError(`connect({ rotateAt }): expected a fraction between 0 and 1, got ${this.#rotateAt}`);
     }
-    this.drainTimeoutMs = options.drainTimeoutMs ?? 5000;
-    this.refreshAfterFailures = options.tokenRefresh?.afterFailuresBeforeOpen ?? 2;
-    this.recent = new RecentIds(options.dedupeWindow ?? 1000);
-    this.tokens = new TokenSource(options.token, options.tokenRefresh?.beforeExpiryMs ?? 60_000, (reason, expiresAt) =>
+    this.#drainTimeoutMs = options.drainTimeoutMs ?? 5000;
+    this.#refreshAfterFailures = options.tokenRefresh?.afterFailuresBeforeOpen ?? 2;
+    this.#recent = new RecentIds(options.dedupeWindow ?? 1000);
+    this.#tokens = new TokenSource(options.token, options.tokenRefresh?.beforeExpiryMs ?? 60_000, (reason, expiresAt) =>
       this.emit('token', expiresAt === undefined ? { reason } : { reason, expiresAt }),
     );
-    this.environment = options.environment === null ? undefined : (options.environment ?? browserEnvironment());
-    this.stopEnvironment = this.environment?.subscribe((event) => this.onEnvironment(event));
-    queueMicrotask(() => this.attemptConnect());
+    this.#environment = options.environment === null ? undefined : (options.environment ?? browserEnvironment());
+    this.#stopEnvironment = this.#environment?.subscribe((event) => this.#onEnvironment(event));
+    queueMicrotask(() => this.#attemptConnect());
   }
 
   /** The current state: connecting, open, reconnecting or closed. */
   get state(): ConnectionState {
-    return this.stateValue;
+    return this.#stateValue;
   }
 
   /** The server's id of the connection in use (from `welcome`), or undefined while down. */
   get connectionId(): string | undefined {
-    return this.active?.connectionId;
+    return this.#active?.connectionId;
   }
 
   /** Sends waiting for a connection. */
   get queuedCount(): number {
-    return this.queue.length;
+    return this.#queue.length;
   }
 
   /** Topics with at least one handler. */
   topics(): string[] {
-    return [...this.handlers.keys()];
+    return [...this.#handlers.keys()];
   }
 
   /** Resolves when the client is open (at once if it is); rejects when it closes first. */
   whenOpen(): Promise<void> {
-    if (this.stateValue === 'open') return Promise.resolve();
-    if (this.stateValue === 'closed') return Promise.reject(new WskitError('CLOSED', 'the client is closed'));
+    if (this.#stateValue === 'open') return Promise.resolve();
+    if (this.#stateValue === 'closed') return Promise.reject(new WskitError('CLOSED', 'the client is closed'));
     return new Promise((resolve, reject) => {
       const offOpen = this.on('open', () => {
         offClosed();
@@ -346,10 +346,10 @@ export class WskitClient extends TypedEmitter<ClientEvents> {
       return Promise.reject(new TypeError('request(action): action must be a non-empty string'));
     }
     if (!isObject(fields)) return Promise.reject(new TypeError('request(action, fields): fields must be an object'));
-    if (this.stopped) return Promise.reject(new WskitError('CLOSED', 'the client is closed; create a new one'));
-    const timeoutMs = options.timeoutMs ?? this.requestTimeoutMs;
+    if (this.#stopped) return Promise.reject(new WskitError('CLOSED', 'the client is closed; create a new one'));
+    const timeoutMs = options.timeoutMs ?? this.#requestTimeoutMs;
     return new Promise<Reply>((resolve, reject) => {
-      this.enqueue({ action, fields, timeoutMs, resolve, reject, retried: false, seq: ++this.sendSerial });
+      this.#enqueue({ action, fields, timeoutMs, resolve, reject, retried: false, seq: ++this.#sendSerial });
     });
   }
 
@@ -371,29 +371,29 @@ export class WskitClient extends TypedEmitter<ClientEvents> {
       throw new TypeError(`subscribe(topic): invalid topic ${JSON.stringify(topic)}; expected ${TOPIC_PATTERN}`);
     }
     if (typeof handler !== 'function') throw new TypeError('subscribe(topic, handler): handler must be a function');
-    if (this.stopped) throw new WskitError('CLOSED', 'the client is closed; create a new one');
-    let set = this.handlers.get(topic);
+    if (this.#stopped) throw new WskitError('CLOSED', 'the client is closed; create a new one');
+    let set = this.#handlers.get(topic);
     const first = !set;
     if (!set) {
       set = new Set();
-      this.handlers.set(topic, set);
+      this.#handlers.set(topic, set);
     }
     const entry = handler as MessageHandler<never>;
     set.add(entry);
 
-    const ready = this.active?.topics.get(topic) === 'subscribed' ? Promise.resolve() : this.waitForTopic(topic);
+    const ready = this.#active?.topics.get(topic) === 'subscribed' ? Promise.resolve() : this.#waitForTopic(topic);
     ready.catch(() => {}); // the caller may ignore `ready`; failures also reach subscriptionError
-    if (first) this.reconcileEverywhere(topic);
+    if (first) this.#reconcileEverywhere(topic);
 
     let removed = false;
     const unsubscribe = (() => {
       if (removed) return;
       removed = true;
-      const current = this.handlers.get(topic);
+      const current = this.#handlers.get(topic);
       if (!current?.delete(entry)) return;
       if (current.size === 0) {
-        this.handlers.delete(topic);
-        this.reconcileEverywhere(topic);
+        this.#handlers.delete(topic);
+        this.#reconcileEverywhere(topic);
       }
     }) as Unsubscribe;
     Object.defineProperty(unsubscribe, 'ready', { value: ready });
@@ -402,7 +402,7 @@ export class WskitClient extends TypedEmitter<ClientEvents> {
 
   /** Replaces the connection now, without a gap (what happens before the 2-hour cap). */
   rotate(): Promise<void> {
-    return this.startRotation('manual');
+    return this.#startRotation('manual');
   }
 
   /**
@@ -410,46 +410,46 @@ export class WskitClient extends TypedEmitter<ClientEvents> {
    * the socket(s). Resolves when every socket has closed.
    */
   close(): Promise<void> {
-    return this.shutdown({ kind: 'client' });
+    return this.#shutdown({ kind: 'client' });
   }
 
   // ---------------------------------------------------------------- connection lifecycle
 
-  private setState(next: ConnectionState, reason?: CloseReason): void {
-    const previous = this.stateValue;
+  #setState(next: ConnectionState, reason?: CloseReason): void {
+    const previous = this.#stateValue;
     if (previous === next) return;
-    this.stateValue = next;
+    this.#stateValue = next;
     this.emit('state', reason ? { state: next, previous, reason } : { state: next, previous });
   }
 
-  private async attemptConnect(): Promise<void> {
-    if (this.stopped || this.connectingNow || this.rotating || this.active) return;
-    clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = undefined;
-    if (this.environment && !this.environment.isOnline()) {
-      this.pauseUntilOnline();
+  async #attemptConnect(): Promise<void> {
+    if (this.#stopped || this.#connectingNow || this.#rotating || this.#active) return;
+    clearTimeout(this.#reconnectTimer);
+    this.#reconnectTimer = undefined;
+    if (this.#environment && !this.#environment.isOnline()) {
+      this.#pauseUntilOnline();
       return;
     }
-    this.connectingNow = true;
-    this.emit('connecting', { attempt: this.backoff.attempt + 1 });
+    this.#connectingNow = true;
+    this.emit('connecting', { attempt: this.#backoff.attempt + 1 });
     let link: Link;
     try {
-      link = await this.openLink();
+      link = await this.#openLink();
     } catch (err) {
-      this.connectingNow = false;
-      if (this.stopped) return;
-      this.onConnectFailure(err);
+      this.#connectingNow = false;
+      if (this.#stopped) return;
+      this.#onConnectFailure(err);
       return;
     }
-    this.connectingNow = false;
-    if (this.stopped || this.active) {
-      this.closeLink(link, 1000, 'not needed');
+    this.#connectingNow = false;
+    if (this.#stopped || this.#active) {
+      this.#closeLink(link, 1000, 'not needed');
       return;
     }
-    this.activate(link, undefined);
+    this.#activate(link, undefined);
   }
 
-  private onConnectFailure(err: unknown): void {
+  #onConnectFailure(err: unknown): void {
     const failure =
       err instanceof LinkFailure
         ? err
@@ -458,67 +458,67 @@ export class WskitClient extends TypedEmitter<ClientEvents> {
     if (reason.kind === 'token-error') {
       this.emit('error', { error: err instanceof Error ? err : new Error(String(err)) });
     } else if (reason.kind === 'unauthorized') {
-      if (!this.tokens.refreshable) {
-        void this.shutdown(reason);
+      if (!this.#tokens.refreshable) {
+        void this.#shutdown(reason);
         return;
       }
-      this.tokens.invalidate('unauthorized');
+      this.#tokens.invalidate('unauthorized');
     } else if (failure.beforeOpen && !failure.detailed) {
       // A browser shows a refused upgrade (401) as error + close 1006 before open, exactly like
       // a server that is down. After a few such failures in a row, try a fresh token.
-      this.failuresBeforeOpen += 1;
-      if (this.failuresBeforeOpen >= this.refreshAfterFailures) {
-        this.failuresBeforeOpen = 0;
-        this.tokens.invalidate('connect-failures');
+      this.#failuresBeforeOpen += 1;
+      if (this.#failuresBeforeOpen >= this.#refreshAfterFailures) {
+        this.#failuresBeforeOpen = 0;
+        this.#tokens.invalidate('connect-failures');
       }
     }
-    this.scheduleReconnect(reason);
+    this.#scheduleReconnect(reason);
   }
 
-  private scheduleReconnect(reason: CloseReason): void {
-    if (this.stopped || this.reconnectTimer || this.connectingNow || this.active) return;
-    if (this.backoff.attempt >= this.maxRetries) {
-      void this.shutdown({ ...reason, kind: 'max-retries', message: `gave up after ${this.maxRetries} attempts; last: ${reason.kind}${reason.message ? ` (${reason.message})` : ''}` });
+  #scheduleReconnect(reason: CloseReason): void {
+    if (this.#stopped || this.#reconnectTimer || this.#connectingNow || this.#active) return;
+    if (this.#backoff.attempt >= this.#maxRetries) {
+      void this.#shutdown({ ...reason, kind: 'max-retries', message: `gave up after ${this.#maxRetries} attempts; last: ${reason.kind}${reason.message ? ` (${reason.message})` : ''}` });
       return;
     }
-    if (this.environment && !this.environment.isOnline()) {
-      this.pauseUntilOnline();
+    if (this.#environment && !this.#environment.isOnline()) {
+      this.#pauseUntilOnline();
       return;
     }
-    const delayMs = this.backoff.next();
-    this.setState(this.everOpened ? 'reconnecting' : 'connecting', reason);
-    this.emit('reconnecting', { attempt: this.backoff.attempt, delayMs, reason });
-    this.reconnectTimer = setTimeout(() => {
-      this.reconnectTimer = undefined;
-      void this.attemptConnect();
+    const delayMs = this.#backoff.next();
+    this.#setState(this.#everOpened ? 'reconnecting' : 'connecting', reason);
+    this.emit('reconnecting', { attempt: this.#backoff.attempt, delayMs, reason });
+    this.#reconnectTimer = setTimeout(() => {
+      this.#reconnectTimer = undefined;
+      void this.#attemptConnect();
     }, delayMs);
   }
 
-  private pauseUntilOnline(): void {
+  #pauseUntilOnline(): void {
     const reason: CloseReason = { kind: 'offline' };
-    this.setState(this.everOpened ? 'reconnecting' : 'connecting', reason);
-    this.emit('reconnecting', { attempt: this.backoff.attempt, reason });
+    this.#setState(this.#everOpened ? 'reconnecting' : 'connecting', reason);
+    this.emit('reconnecting', { attempt: this.#backoff.attempt, reason });
   }
 
   /** Opens a socket, says hello, restores every subscription. Rejects with a LinkFailure. */
-  private async openLink(): Promise<Link> {
+  async #openLink(): Promise<Link> {
     let token: string;
     try {
-      token = await this.tokens.get();
+      token = await this.#tokens.get();
     } catch (err) {
       throw new LinkFailure({ kind: 'token-error', message: err instanceof Error ? err.message : String(err) }, true, true);
     }
-    if (this.stopped) throw new LinkFailure({ kind: 'client' }, true, true);
-    const separator = this.url.includes('?') ? '&' : '?';
-    const url = `${this.url}${separator}${encodeURIComponent(this.tokenQueryParam)}=${encodeURIComponent(token)}`;
+    if (this.#stopped) throw new LinkFailure({ kind: 'client' }, true, true);
+    const separator = this.#url.includes('?') ? '&' : '?';
+    const url = `${this.#url}${separator}${encodeURIComponent(this.#tokenQueryParam)}=${encodeURIComponent(token)}`;
     let socket: WebSocketLike;
     try {
-      socket = new this.WebSocketImpl(url);
+      socket = new this.#WebSocketImpl(url);
     } catch (err) {
       throw new LinkFailure({ kind: 'network-error', message: err instanceof Error ? err.message : String(err) }, true, true);
     }
     const link = new Link(socket);
-    this.links.add(link);
+    this.#links.add(link);
 
     return new Promise<Link>((resolve, reject) => {
       let opened = false;
@@ -528,27 +528,27 @@ export class WskitClient extends TypedEmitter<ClientEvents> {
         if (settled) return;
         settled = true;
         clearTimeout(timeout);
-        this.killLink(link, reason, 'CONNECTION_LOST');
+        this.#killLink(link, reason, 'CONNECTION_LOST');
         reject(new LinkFailure(reason, !opened, detailed));
       };
       const timeout = setTimeout(
-        () => fail({ kind: 'connect-timeout', message: `no welcome within ${this.connectTimeoutMs} ms` }, true),
-        this.connectTimeoutMs,
+        () => fail({ kind: 'connect-timeout', message: `no welcome within ${this.#connectTimeoutMs} ms` }, true),
+        this.#connectTimeoutMs,
       );
       link.onDown = (reason) => fail(reason, reason.status !== undefined || errorDetail !== undefined);
 
-      socket.onmessage = (event: { data: unknown }) => this.onFrame(link, event.data);
+      socket.onmessage = (event: { data: unknown }) => this.#onFrame(link, event.data);
       socket.onerror = (event: unknown) => {
         errorDetail = errorMessage(event);
       };
       socket.onclose = (event: { code?: number; reason?: string }) => {
         link.markClosed();
-        this.onSocketClose(link, event, errorDetail);
+        this.#onSocketClose(link, event, errorDetail);
       };
       socket.onopen = () => {
         opened = true;
         link.openedAt = Date.now();
-        this.sendInternal(link, 'hello', {}, this.connectTimeoutMs)
+        this.#sendInternal(link, 'hello', {}, this.#connectTimeoutMs)
           .then(async (reply) => {
             if (settled) return;
             const welcome = reply as WelcomeReply;
@@ -558,9 +558,9 @@ export class WskitClient extends TypedEmitter<ClientEvents> {
             link.connectionId = welcome.connectionId;
             link.userId = typeof welcome.userId === 'string' ? welcome.userId : undefined;
             link.limits = isObject(welcome.limits) ? welcome.limits : {};
-            await Promise.all([...this.handlers.keys()].map((topic) => this.reconcileTopic(link, topic)));
+            await Promise.all([...this.#handlers.keys()].map((topic) => this.#reconcileTopic(link, topic)));
             if (link.role === 'dead') throw new WskitError('CONNECTION_LOST', 'the connection closed while subscribing');
-            for (const topic of this.handlers.keys()) {
+            for (const topic of this.#handlers.keys()) {
               // A resubscribe that hit TOKEN_EXPIRED leaves the topic unsubscribed: not ready.
               if (link.topics.get(topic) !== 'subscribed' && !link.acceptsSends) {
                 throw new WskitError('TOKEN_EXPIRED', 'the token expired while subscribing');
@@ -569,11 +569,11 @@ export class WskitClient extends TypedEmitter<ClientEvents> {
             if (settled) return;
             settled = true;
             clearTimeout(timeout);
-            link.onDown = (reason) => this.onLinkDown(link, reason);
+            link.onDown = (reason) => this.#onLinkDown(link, reason);
             resolve(link);
           })
           .catch((err: unknown) => {
-            if (err instanceof WskitError && err.code === 'TOKEN_EXPIRED') this.tokens.invalidate('expired');
+            if (err instanceof WskitError && err.code === 'TOKEN_EXPIRED') this.#tokens.invalidate('expired');
             fail(
               {
                 kind:
@@ -591,7 +591,7 @@ export class WskitClient extends TypedEmitter<ClientEvents> {
     });
   }
 
-  private onSocketClose(link: Link, event: { code?: number; reason?: string }, errorDetail: string | undefined): void {
+  #onSocketClose(link: Link, event: { code?: number; reason?: string }, errorDetail: string | undefined): void {
     const status = errorDetail ? /Unexpected server response: (\d{3})/.exec(errorDetail)?.[1] : undefined;
     let reason: CloseReason;
     if (status === '401' || status === '403') {
@@ -602,61 +602,61 @@ export class WskitClient extends TypedEmitter<ClientEvents> {
     } else {
       reason = { kind: 'server-close', code: event.code, message: event.reason ?? '' };
     }
-    this.killLink(link, reason, 'CONNECTION_LOST');
+    this.#killLink(link, reason, 'CONNECTION_LOST');
   }
 
   /** Makes `link` the connection in use. `rotation` is set when it replaces a live one. */
-  private activate(link: Link, rotation: RotationReason | undefined): void {
-    const previous = this.active;
+  #activate(link: Link, rotation: RotationReason | undefined): void {
+    const previous = this.#active;
     link.role = 'active';
-    this.active = link;
-    this.failuresBeforeOpen = 0;
-    const wasOpen = this.stateValue === 'open';
-    const reconnected = this.everOpened;
-    this.everOpened = true;
+    this.#active = link;
+    this.#failuresBeforeOpen = 0;
+    const wasOpen = this.#stateValue === 'open';
+    const reconnected = this.#everOpened;
+    this.#everOpened = true;
 
-    this.startHeartbeat(link);
+    this.#startHeartbeat(link);
     link.timer(() => {
-      if (this.active === link) this.backoff.reset();
-    }, this.minUptimeMs);
-    this.scheduleRotation(link);
+      if (this.#active === link) this.#backoff.reset();
+    }, this.#minUptimeMs);
+    this.#scheduleRotation(link);
 
-    if (previous && previous !== link) this.drain(previous);
-    for (const topic of [...this.readyWaiters.keys()]) {
-      if (link.topics.get(topic) === 'subscribed') this.resolveTopicWaiters(topic);
+    if (previous && previous !== link) this.#drain(previous);
+    for (const topic of [...this.#readyWaiters.keys()]) {
+      if (link.topics.get(topic) === 'subscribed') this.#resolveTopicWaiters(topic);
     }
     if (rotation && previous && wasOpen) {
       this.emit('rotated', { reason: rotation, connectionId: link.connectionId, previousConnectionId: previous.connectionId });
     } else {
-      this.setState('open');
+      this.#setState('open');
       const open: ClientEvents['open'] = { connectionId: link.connectionId, reconnected };
       if (link.userId !== undefined) open.userId = link.userId;
       this.emit('open', open);
     }
-    this.flush();
+    this.#flush();
   }
 
   /** The socket of `link` is gone (close event, failed send, heartbeat timeout). */
-  private onLinkDown(link: Link, reason: CloseReason): void {
-    if (link !== this.active) return;
-    this.active = undefined;
-    if (this.stopped) return;
-    if (this.rotating) {
+  #onLinkDown(link: Link, reason: CloseReason): void {
+    if (link !== this.#active) return;
+    this.#active = undefined;
+    if (this.#stopped) return;
+    if (this.#rotating) {
       // The rotation's new connection will take over as soon as it is ready.
-      this.setState('reconnecting', reason);
+      this.#setState('reconnecting', reason);
       return;
     }
-    this.scheduleReconnect(reason);
+    this.#scheduleReconnect(reason);
   }
 
   /**
    * Marks a link dead, stops its timers, rejects what waits on it and tells its owner.
    * `code` is what its pending requests reject with.
    */
-  private killLink(link: Link, reason: CloseReason, code: 'CONNECTION_LOST' | 'CLOSED'): void {
+  #killLink(link: Link, reason: CloseReason, code: 'CONNECTION_LOST' | 'CLOSED'): void {
     if (link.role === 'dead') return;
     link.role = 'dead';
-    this.links.delete(link);
+    this.#links.delete(link);
     clearTimeout(link.heartbeatTimer);
     for (const t of link.timers) clearTimeout(t);
     link.timers.clear();
@@ -680,7 +680,7 @@ export class WskitClient extends TypedEmitter<ClientEvents> {
   }
 
   /** Closes a link politely; its messages still count until the close completes. */
-  private closeLink(link: Link, code: number, why: string): void {
+  #closeLink(link: Link, code: number, why: string): void {
     if (link.role === 'dead' || link.closing) return;
     link.closing = true;
     link.acceptsSends = false;
@@ -688,23 +688,23 @@ export class WskitClient extends TypedEmitter<ClientEvents> {
     try {
       link.socket.close(code, why);
     } catch {
-      this.killLink(link, { kind: 'client', code, message: why }, 'CONNECTION_LOST');
+      this.#killLink(link, { kind: 'client', code, message: why }, 'CONNECTION_LOST');
       return;
     }
     // If the close handshake never completes, do not wait forever.
-    link.timer(() => this.killLink(link, { kind: 'client', code, message: why }, 'CONNECTION_LOST'), 3000);
+    link.timer(() => this.#killLink(link, { kind: 'client', code, message: why }, 'CONNECTION_LOST'), 3000);
   }
 
-  private async shutdown(reason: CloseReason): Promise<void> {
-    if (this.stopped) {
-      await Promise.all([...this.links].map((l) => l.closed));
+  async #shutdown(reason: CloseReason): Promise<void> {
+    if (this.#stopped) {
+      await Promise.all([...this.#links].map((l) => l.closed));
       return;
     }
-    this.stopped = true;
-    clearTimeout(this.reconnectTimer);
-    clearTimeout(this.rotationTimer);
-    this.stopEnvironment?.();
-    const closing = [...this.links];
+    this.#stopped = true;
+    clearTimeout(this.#reconnectTimer);
+    clearTimeout(this.#rotationTimer);
+    this.#stopEnvironment?.();
+    const closing = [...this.#links];
     for (const link of closing) {
       // Reject before the socket closes so callers see CLOSED, not CONNECTION_LOST.
       for (const [id, pending] of link.pending) {
@@ -712,17 +712,17 @@ export class WskitClient extends TypedEmitter<ClientEvents> {
         clearTimeout(pending.timer);
         pending.reject(new WskitError('CLOSED', `the client closed (${reason.kind}) before a reply to ${pending.action} arrived`));
       }
-      if (link.socket.readyState === OPEN) this.closeLink(link, 1000, 'client closed');
-      else this.killLink(link, reason, 'CLOSED');
+      if (link.socket.readyState === OPEN) this.#closeLink(link, 1000, 'client closed');
+      else this.#killLink(link, reason, 'CLOSED');
     }
-    this.active = undefined;
-    for (const item of this.queue.splice(0)) {
+    this.#active = undefined;
+    for (const item of this.#queue.splice(0)) {
       item.reject(new WskitError('CLOSED', `the client closed (${reason.kind}) before ${item.action} was sent`));
     }
-    for (const topic of [...this.readyWaiters.keys()]) {
-      this.rejectTopicWaiters(topic, new WskitError('CLOSED', `the client closed before ${topic} was subscribed`));
+    for (const topic of [...this.#readyWaiters.keys()]) {
+      this.#rejectTopicWaiters(topic, new WskitError('CLOSED', `the client closed before ${topic} was subscribed`));
     }
-    this.setState('closed', reason);
+    this.#setState('closed', reason);
     this.emit('closed', { reason });
     // closeLink() gives up on a close handshake after 3 s; do not wait longer than that.
     let giveUp: ReturnType<typeof setTimeout> | undefined;
@@ -736,21 +736,21 @@ export class WskitClient extends TypedEmitter<ClientEvents> {
   // ---------------------------------------------------------------- rotation
 
   /** Timers on the active link: rotate before the server's cap and before the token expires. */
-  private scheduleRotation(link: Link): void {
+  #scheduleRotation(link: Link): void {
     const now = Date.now();
-    if (this.rotateAt !== undefined) {
+    if (this.#rotateAt !== undefined) {
       const serverMax = link.limits.maxConnectionSeconds;
-      const maxAge = Math.min(this.maxConnectionMs, typeof serverMax === 'number' && serverMax > 0 ? serverMax * 1000 : Infinity);
-      const rotateAt = link.openedAt + maxAge * this.rotateAt;
-      link.timer(() => void this.startRotation('max-age'), Math.max(0, rotateAt - now));
+      const maxAge = Math.min(this.#maxConnectionMs, typeof serverMax === 'number' && serverMax > 0 ? serverMax * 1000 : Infinity);
+      const rotateAt = link.openedAt + maxAge * this.#rotateAt;
+      link.timer(() => void this.#startRotation('max-age'), Math.max(0, rotateAt - now));
     }
-    const refreshAt = this.tokens.refreshAt;
+    const refreshAt = this.#tokens.refreshAt;
     if (refreshAt !== undefined) {
       // At least a second, so a provider that keeps handing out a nearly expired token
       // cannot make the client rotate in a tight loop.
       link.timer(() => {
-        this.tokens.invalidate('expiring');
-        void this.startRotation('token-expiring');
+        this.#tokens.invalidate('expiring');
+        void this.#startRotation('token-expiring');
       }, Math.max(1000, refreshAt - now));
     }
   }
@@ -760,41 +760,41 @@ export class WskitClient extends TypedEmitter<ClientEvents> {
    * and closes the old one once its in-flight requests are answered. Messages that arrive on
    * both during the overlap are delivered once (by `mid`).
    */
-  private async startRotation(reason: RotationReason): Promise<void> {
-    if (this.stopped || this.rotating) return;
-    const old = this.active;
+  async #startRotation(reason: RotationReason): Promise<void> {
+    if (this.#stopped || this.#rotating) return;
+    const old = this.#active;
     if (!old) return; // not connected: the next connection starts fresh anyway
-    this.rotating = true;
-    clearTimeout(this.rotationTimer);
+    this.#rotating = true;
+    clearTimeout(this.#rotationTimer);
     let link: Link | undefined;
     try {
-      link = await this.openLink();
+      link = await this.#openLink();
     } catch (err) {
-      this.rotating = false;
-      if (this.stopped) return;
+      this.#rotating = false;
+      if (this.#stopped) return;
       const failure = err instanceof LinkFailure ? err : undefined;
-      if (failure?.reason.kind === 'unauthorized') this.tokens.invalidate('unauthorized');
+      if (failure?.reason.kind === 'unauthorized') this.#tokens.invalidate('unauthorized');
       this.emit('error', { error: new Error(`rotation failed: ${err instanceof Error ? err.message : String(err)}`) });
-      if (this.active) {
+      if (this.#active) {
         // The old connection still works: try again later.
-        const delay = this.rotationBackoff.next();
-        this.rotationTimer = setTimeout(() => void this.startRotation(reason), delay);
+        const delay = this.#rotationBackoff.next();
+        this.#rotationTimer = setTimeout(() => void this.#startRotation(reason), delay);
       } else {
-        this.scheduleReconnect(failure?.reason ?? { kind: 'network-error' });
+        this.#scheduleReconnect(failure?.reason ?? { kind: 'network-error' });
       }
       return;
     }
-    this.rotating = false;
-    this.rotationBackoff.reset();
-    if (this.stopped) {
-      this.closeLink(link, 1000, 'client closed');
+    this.#rotating = false;
+    this.#rotationBackoff.reset();
+    if (this.#stopped) {
+      this.#closeLink(link, 1000, 'client closed');
       return;
     }
-    this.activate(link, reason);
+    this.#activate(link, reason);
   }
 
   /** The old connection of a rotation: no new sends; closed once its requests are answered. */
-  private drain(link: Link): void {
+  #drain(link: Link): void {
     if (link.role === 'dead') return;
     link.role = 'draining';
     link.acceptsSends = false;
@@ -802,94 +802,94 @@ export class WskitClient extends TypedEmitter<ClientEvents> {
     for (const t of link.timers) clearTimeout(t);
     link.timers.clear();
     link.onDown = () => {};
-    if (link.pending.size === 0) this.closeLink(link, 1000, 'rotated');
-    else link.timer(() => this.closeLink(link, 1000, 'rotated'), this.drainTimeoutMs);
+    if (link.pending.size === 0) this.#closeLink(link, 1000, 'rotated');
+    else link.timer(() => this.#closeLink(link, 1000, 'rotated'), this.#drainTimeoutMs);
   }
 
   // ---------------------------------------------------------------- heartbeat
 
-  private startHeartbeat(link: Link): void {
-    if (this.heartbeatIntervalMs === undefined) return;
+  #startHeartbeat(link: Link): void {
+    if (this.#heartbeatIntervalMs === undefined) return;
     clearTimeout(link.heartbeatTimer);
     const idle = link.limits.idleTimeoutSeconds;
-    const interval = Math.min(this.heartbeatIntervalMs, typeof idle === 'number' && idle > 0 ? (idle * 1000) / 2 : Infinity);
-    link.heartbeatTimer = setTimeout(() => this.ping(link), interval);
+    const interval = Math.min(this.#heartbeatIntervalMs, typeof idle === 'number' && idle > 0 ? (idle * 1000) / 2 : Infinity);
+    link.heartbeatTimer = setTimeout(() => this.#ping(link), interval);
   }
 
   /** Sends a ping; no reply within the heartbeat timeout declares the connection dead. */
-  private ping(link: Link): void {
+  #ping(link: Link): void {
     if (link.role !== 'active' || link.pingInFlight) return;
     clearTimeout(link.heartbeatTimer);
     link.pingInFlight = true;
-    this.sendInternal(link, 'ping', { ts: Date.now() }, this.heartbeatTimeoutMs).then(
+    this.#sendInternal(link, 'ping', { ts: Date.now() }, this.#heartbeatTimeoutMs).then(
       () => {
         link.pingInFlight = false;
-        if (link.role === 'active') this.startHeartbeat(link);
+        if (link.role === 'active') this.#startHeartbeat(link);
       },
       (err: WskitError) => {
         link.pingInFlight = false;
         if (err.code === 'TIMEOUT') {
-          this.killLink(link, { kind: 'heartbeat-timeout', message: `no pong within ${this.heartbeatTimeoutMs} ms` }, 'CONNECTION_LOST');
+          this.#killLink(link, { kind: 'heartbeat-timeout', message: `no pong within ${this.#heartbeatTimeoutMs} ms` }, 'CONNECTION_LOST');
         } else if (link.role === 'active') {
           // Any reply, even an error, proves the connection is alive.
-          this.startHeartbeat(link);
+          this.#startHeartbeat(link);
         }
       },
     );
   }
 
-  private onEnvironment(event: EnvironmentEvent): void {
-    if (this.stopped) return;
+  #onEnvironment(event: EnvironmentEvent): void {
+    if (this.#stopped) return;
     if (event === 'online' || event === 'offline') this.emit('network', { online: event === 'online' });
     if (event === 'hidden') return;
-    if (this.active) {
+    if (this.#active) {
       // The socket may have died silently while the page slept or the network changed.
-      if (this.heartbeatIntervalMs !== undefined) this.ping(this.active);
+      if (this.#heartbeatIntervalMs !== undefined) this.#ping(this.#active);
     } else if (event !== 'offline') {
       // Back online or visible again: try now instead of waiting out the backoff.
-      void this.attemptConnect();
+      void this.#attemptConnect();
     }
   }
 
   // ---------------------------------------------------------------- sending
 
-  private enqueue(item: QueuedSend): void {
-    const link = this.active;
-    if (link?.usable && this.queue.length === 0) {
-      this.transmit(link, item);
+  #enqueue(item: QueuedSend): void {
+    const link = this.#active;
+    if (link?.usable && this.#queue.length === 0) {
+      this.#transmit(link, item);
       return;
     }
-    if (this.queue.length >= this.maxQueueSize) {
-      const dropped = this.queueOverflow === 'drop-oldest' && this.queue.length > 0 ? this.queue.shift()! : item;
-      if (dropped !== item) this.queue.push(item);
+    if (this.#queue.length >= this.#maxQueueSize) {
+      const dropped = this.#queueOverflow === 'drop-oldest' && this.#queue.length > 0 ? this.#queue.shift()! : item;
+      if (dropped !== item) this.#queue.push(item);
       const error = new WskitError(
         'QUEUE_FULL',
-        `the send queue is full (maxQueueSize ${this.maxQueueSize}); ${dropped.action} was dropped without being sent`,
+        `the send queue is full (maxQueueSize ${this.#maxQueueSize}); ${dropped.action} was dropped without being sent`,
       );
       dropped.reject(error);
       this.emit('dropped', { action: dropped.action, fields: dropped.fields, error });
     } else {
-      this.queue.push(item);
+      this.#queue.push(item);
     }
-    this.flush();
+    this.#flush();
   }
 
   /** Puts a send back in the queue, in its original order, to go out on the next connection. */
-  private requeue(item: QueuedSend): void {
-    let index = this.queue.findIndex((queued) => queued.seq > item.seq);
-    if (index === -1) index = this.queue.length;
-    this.queue.splice(index, 0, item);
+  #requeue(item: QueuedSend): void {
+    let index = this.#queue.findIndex((queued) => queued.seq > item.seq);
+    if (index === -1) index = this.#queue.length;
+    this.#queue.splice(index, 0, item);
   }
 
-  private flush(): void {
-    const link = this.active;
-    while (link?.usable && this.queue.length > 0) {
-      this.transmit(link, this.queue.shift()!);
+  #flush(): void {
+    const link = this.#active;
+    while (link?.usable && this.#queue.length > 0) {
+      this.#transmit(link, this.#queue.shift()!);
     }
   }
 
-  private transmit(link: Link, item: QueuedSend): void {
-    this.sendFrame(link, item.action, item.fields, item.timeoutMs, {
+  #transmit(link: Link, item: QueuedSend): void {
+    this.#sendFrame(link, item.action, item.fields, item.timeoutMs, {
       action: item.action,
       resolve: item.resolve,
       reject: item.reject,
@@ -898,14 +898,14 @@ export class WskitClient extends TypedEmitter<ClientEvents> {
     });
   }
 
-  private sendInternal(link: Link, action: string, fields: Record<string, unknown>, timeoutMs: number): Promise<Reply> {
+  #sendInternal(link: Link, action: string, fields: Record<string, unknown>, timeoutMs: number): Promise<Reply> {
     return new Promise((resolve, reject) => {
-      this.sendFrame(link, action, fields, timeoutMs, { action, resolve, reject, timer: undefined });
+      this.#sendFrame(link, action, fields, timeoutMs, { action, resolve, reject, timer: undefined });
     });
   }
 
-  private sendFrame(link: Link, action: string, fields: Record<string, unknown>, timeoutMs: number, pending: Pending): void {
-    const id = `r${(++this.requestSerial).toString(36)}`;
+  #sendFrame(link: Link, action: string, fields: Record<string, unknown>, timeoutMs: number, pending: Pending): void {
+    const id = `r${(++this.#requestSerial).toString(36)}`;
     let text: string;
     try {
       text = JSON.stringify({ ...fields, action, id });
@@ -926,23 +926,23 @@ export class WskitClient extends TypedEmitter<ClientEvents> {
       if (link.pending.get(id) !== pending) return;
       link.pending.delete(id);
       pending.reject(new WskitError('TIMEOUT', `no reply to ${action} within ${timeoutMs} ms`));
-      this.maybeFinishDrain(link);
+      this.#maybeFinishDrain(link);
     }, timeoutMs);
     link.pending.set(id, pending);
     try {
       link.socket.send(text);
     } catch (err) {
-      this.killLink(link, { kind: 'network-error', message: err instanceof Error ? err.message : String(err) }, 'CONNECTION_LOST');
+      this.#killLink(link, { kind: 'network-error', message: err instanceof Error ? err.message : String(err) }, 'CONNECTION_LOST');
     }
   }
 
-  private maybeFinishDrain(link: Link): void {
-    if (link.role === 'draining' && link.pending.size === 0) this.closeLink(link, 1000, 'rotated');
+  #maybeFinishDrain(link: Link): void {
+    if (link.role === 'draining' && link.pending.size === 0) this.#closeLink(link, 1000, 'rotated');
   }
 
   // ---------------------------------------------------------------- receiving
 
-  private onFrame(link: Link, raw: unknown): void {
+  #onFrame(link: Link, raw: unknown): void {
     let frame: unknown;
     try {
       frame = JSON.parse(typeof raw === 'string' ? raw : String(raw));
@@ -952,7 +952,7 @@ export class WskitClient extends TypedEmitter<ClientEvents> {
     }
     if (!isObject(frame)) return;
     if (frame.type === 'message' && typeof frame.topic === 'string') {
-      this.deliver(frame as unknown as PushedMessage);
+      this.#deliver(frame as unknown as PushedMessage);
       return;
     }
     const id = frame.id;
@@ -960,9 +960,9 @@ export class WskitClient extends TypedEmitter<ClientEvents> {
     if (pending && typeof id === 'string') {
       link.pending.delete(id);
       clearTimeout(pending.timer);
-      if (frame.type === 'error') this.onErrorReply(link, pending, frame);
+      if (frame.type === 'error') this.#onErrorReply(link, pending, frame);
       else pending.resolve(frame as Reply);
-      this.maybeFinishDrain(link);
+      this.#maybeFinishDrain(link);
       return;
     }
     if (frame.type === 'error') {
@@ -971,29 +971,29 @@ export class WskitClient extends TypedEmitter<ClientEvents> {
     }
   }
 
-  private onErrorReply(link: Link, pending: Pending, frame: Record<string, unknown>): void {
+  #onErrorReply(link: Link, pending: Pending, frame: Record<string, unknown>): void {
     const code = typeof frame.code === 'string' ? frame.code : 'INTERNAL';
     const error = new WskitError(code, String(frame.message ?? code), frame);
-    if (code !== 'TOKEN_EXPIRED' || !this.tokens.refreshable) {
+    if (code !== 'TOKEN_EXPIRED' || !this.#tokens.refreshable) {
       pending.reject(error);
       return;
     }
     // The token bound to this connection expired: nothing more goes through it. Send again
     // (once) on a connection opened with a fresh token.
     link.acceptsSends = false;
-    this.tokens.invalidate('expired');
+    this.#tokens.invalidate('expired');
     if (pending.send && !pending.send.retried) {
       pending.send.retried = true;
-      this.requeue(pending.send);
+      this.#requeue(pending.send);
     } else {
       pending.reject(error);
     }
-    if (link === this.active) void this.startRotation('token-expired');
+    if (link === this.#active) void this.#startRotation('token-expired');
   }
 
-  private deliver(message: PushedMessage): void {
-    if (typeof message.mid === 'string' && this.recent.checkAndAdd(message.mid)) return;
-    const handlers = this.handlers.get(message.topic);
+  #deliver(message: PushedMessage): void {
+    if (typeof message.mid === 'string' && this.#recent.checkAndAdd(message.mid)) return;
+    const handlers = this.#handlers.get(message.topic);
     if (handlers) {
       for (const handler of [...handlers]) {
         try {
@@ -1010,10 +1010,10 @@ export class WskitClient extends TypedEmitter<ClientEvents> {
 
   // ---------------------------------------------------------------- subscriptions
 
-  private reconcileEverywhere(topic: string): void {
-    for (const link of this.links) {
+  #reconcileEverywhere(topic: string): void {
+    for (const link of this.#links) {
       // A link still saying hello reconciles every topic once welcomed.
-      if (link.connectionId && (link.role === 'active' || link.role === 'opening')) void this.reconcileTopic(link, topic);
+      if (link.connectionId && (link.role === 'active' || link.role === 'opening')) void this.#reconcileTopic(link, topic);
     }
   }
 
@@ -1021,46 +1021,46 @@ export class WskitClient extends TypedEmitter<ClientEvents> {
    * Brings the server's subscription of `topic` on `link` to what the handlers want, one
    * operation at a time per topic (so subscribe/unsubscribe never race and never double).
    */
-  private reconcileTopic(link: Link, topic: string): Promise<void> {
+  #reconcileTopic(link: Link, topic: string): Promise<void> {
     const state = link.topics.get(topic);
     if (link.role === 'dead' || link.role === 'draining' || state === 'subscribing' || state === 'unsubscribing') {
       return Promise.resolve();
     }
-    const wanted = this.handlers.has(topic);
+    const wanted = this.#handlers.has(topic);
     if (wanted && state !== 'subscribed') {
       if (!link.acceptsSends) return Promise.resolve();
       link.topics.set(topic, 'subscribing');
-      return this.sendInternal(link, 'subscribe', { topic }, this.requestTimeoutMs).then(
+      return this.#sendInternal(link, 'subscribe', { topic }, this.#requestTimeoutMs).then(
         () => {
           if (link.topics.get(topic) !== 'subscribing') return;
           link.topics.set(topic, 'subscribed');
-          if (link === this.active) this.resolveTopicWaiters(topic);
-          return this.reconcileTopic(link, topic);
+          if (link === this.#active) this.#resolveTopicWaiters(topic);
+          return this.#reconcileTopic(link, topic);
         },
         (err: WskitError) => {
           if (link.topics.get(topic) === 'subscribing') link.topics.delete(topic);
-          return this.onSubscribeFailed(link, topic, err);
+          return this.#onSubscribeFailed(link, topic, err);
         },
       );
     }
     if (!wanted && state === 'subscribed') {
       link.topics.set(topic, 'unsubscribing');
-      return this.sendInternal(link, 'unsubscribe', { topic }, this.requestTimeoutMs).then(
+      return this.#sendInternal(link, 'unsubscribe', { topic }, this.#requestTimeoutMs).then(
         () => {
           if (link.topics.get(topic) === 'unsubscribing') link.topics.delete(topic);
-          return this.reconcileTopic(link, topic);
+          return this.#reconcileTopic(link, topic);
         },
         () => {
           // Unknown outcome: assume still subscribed (messages for it are ignored) and retry.
           if (link.topics.get(topic) === 'unsubscribing') link.topics.set(topic, 'subscribed');
-          if (link.role === 'active') link.timer(() => void this.reconcileTopic(link, topic), 1000);
+          if (link.role === 'active') link.timer(() => void this.#reconcileTopic(link, topic), 1000);
         },
       );
     }
     return Promise.resolve();
   }
 
-  private onSubscribeFailed(link: Link, topic: string, error: WskitError): void {
+  #onSubscribeFailed(link: Link, topic: string, error: WskitError): void {
     switch (error.code) {
       case 'CONNECTION_LOST':
       case 'CLOSED':
@@ -1071,37 +1071,37 @@ export class WskitClient extends TypedEmitter<ClientEvents> {
       case 'RATE_LIMITED':
       case 'INTERNAL':
         // Transient: try again on this connection (subscribe is idempotent on the server).
-        if (link.role === 'active' || link.role === 'opening') link.timer(() => void this.reconcileTopic(link, topic), 1000);
+        if (link.role === 'active' || link.role === 'opening') link.timer(() => void this.#reconcileTopic(link, topic), 1000);
         return;
       default: {
         // The server refuses this topic (FORBIDDEN, BAD_REQUEST...): asking again will not help.
-        this.handlers.delete(topic);
-        this.rejectTopicWaiters(topic, error);
+        this.#handlers.delete(topic);
+        this.#rejectTopicWaiters(topic, error);
         this.emit('subscriptionError', { topic, error });
       }
     }
   }
 
-  private waitForTopic(topic: string): Promise<void> {
+  #waitForTopic(topic: string): Promise<void> {
     return new Promise((resolve, reject) => {
-      let waiters = this.readyWaiters.get(topic);
+      let waiters = this.#readyWaiters.get(topic);
       if (!waiters) {
         waiters = [];
-        this.readyWaiters.set(topic, waiters);
+        this.#readyWaiters.set(topic, waiters);
       }
       waiters.push({ resolve, reject });
     });
   }
 
-  private resolveTopicWaiters(topic: string): void {
-    const waiters = this.readyWaiters.get(topic);
-    this.readyWaiters.delete(topic);
+  #resolveTopicWaiters(topic: string): void {
+    const waiters = this.#readyWaiters.get(topic);
+    this.#readyWaiters.delete(topic);
     for (const waiter of waiters ?? []) waiter.resolve();
   }
 
-  private rejectTopicWaiters(topic: string, error: WskitError): void {
-    const waiters = this.readyWaiters.get(topic);
-    this.readyWaiters.delete(topic);
+  #rejectTopicWaiters(topic: string, error: WskitError): void {
+    const waiters = this.#readyWaiters.get(topic);
+    this.#readyWaiters.delete(topic);
     for (const waiter of waiters ?? []) waiter.reject(error);
   }
 }

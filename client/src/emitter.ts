@@ -5,14 +5,14 @@ export type Listener<T> = (payload: T) => void;
  * so the browser build stays dependency free).
  */
 export class TypedEmitter<Events extends object> {
-  private readonly listeners = new Map<keyof Events, Set<Listener<never>>>();
+  readonly #listeners = new Map<keyof Events, Set<Listener<never>>>();
 
   /** Adds a listener; returns a function that removes it. */
   on<K extends keyof Events>(event: K, listener: Listener<Events[K]>): () => void {
-    let set = this.listeners.get(event);
+    let set = this.#listeners.get(event);
     if (!set) {
       set = new Set();
-      this.listeners.set(event, set);
+      this.#listeners.set(event, set);
     }
     set.add(listener as Listener<never>);
     return () => this.off(event, listener);
@@ -28,11 +28,11 @@ export class TypedEmitter<Events extends object> {
   }
 
   off<K extends keyof Events>(event: K, listener: Listener<Events[K]>): void {
-    this.listeners.get(event)?.delete(listener as Listener<never>);
+    this.#listeners.get(event)?.delete(listener as Listener<never>);
   }
 
   protected listenerCount(event: keyof Events): number {
-    return this.listeners.get(event)?.size ?? 0;
+    return this.#listeners.get(event)?.size ?? 0;
   }
 
   /**
@@ -40,7 +40,7 @@ export class TypedEmitter<Events extends object> {
    * its error is rethrown asynchronously, where the host reports uncaught errors.
    */
   protected emit<K extends keyof Events>(event: K, payload: Events[K]): void {
-    const set = this.listeners.get(event);
+    const set = this.#listeners.get(event);
     if (!set) return;
     for (const listener of [...set]) {
       try {
@@ -54,6 +54,6 @@ export class TypedEmitter<Events extends object> {
   }
 
   protected removeAllListeners(): void {
-    this.listeners.clear();
+    this.#listeners.clear();
   }
 }

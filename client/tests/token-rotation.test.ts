@@ -41,7 +41,7 @@ describe('token refresh and rotation (own protocol server)', () => {
     expect(drops).toBe(0);
     // every connection got exactly one subscribe for the topic
     for (const conn of server.connections) expect(conn.actions.filter((a) => a === 'subscribe')).toHaveLength(1);
-  });
+  }, 20_000);
 
   test('TOKEN_EXPIRED from the server: refresh, rotate, send the request again', async () => {
     server = await TestServer.start();
@@ -99,5 +99,30 @@ describe('token refresh and rotation (own protocol server)', () => {
     // the overlap really delivered copies that were suppressed
     const subscriberConnections = server.connections.filter((c) => c.userId === 'alice');
     expect(subscriberConnections.length).toBe(rotations.length + 1);
+  }, 20_000);
+
+  test('a rotation whose new connection fails keeps the old one and tries again', async () => {
+    server = await TestServer.start();
+    const client = open({});
+    const got: number[] = [];
+    await client.subscribe<number>('public:r', (n) => got.push(n)).ready;
+    const first = client.connectionId;
+    const errors: string[] = [];
+    client.on('error', ({ error }) => errors.push(error.message));
+    const rotated = new Promise<string>((resolve) => client.once('rotated', ({ connectionId }) => resolve(connectionId)));
+    server.refuseUpgradesWith = 503;
+    await client.rotate();
+    expect(errors[0]).toMatch(/rotation failed: .*503/);
+    expect(client.state).toBe('open');
+    expect(client.connectionId).toBe(first);
+    server.push('public:r', 1); // the old connection still delivers
+    await waitFor(() => got.length === 1, 'delivery on the old connection');
+    server.refuseUpgradesWith = undefined;
+    const second = await rotated; // retried after the rotation backoff (about a second)
+    expect(second).not.toBe(first);
+    server.push('public:r', 2);
+    await waitFor(() => got.length === 2, 'delivery on the new connection');
+    expect(got).toEqual([1, 2]);
+    expect(server.subscribers('public:r').map((c) => c.id)).toEqual([second]);
   });
 });

@@ -64,6 +64,8 @@ export class TestServer {
   answerPings: boolean;
   /** When true the server reads frames but answers nothing (a half-open connection). */
   frozen = false;
+  /** When set, every upgrade is refused with this HTTP status (e.g. 503 during an outage). */
+  refuseUpgradesWith: number | undefined;
   private http: Server | undefined;
   private wss: WebSocketServer | undefined;
   private readonly sockets = new Set<Socket>();
@@ -110,6 +112,10 @@ export class TestServer {
       socket.on('close', () => this.sockets.delete(socket));
     });
     http.on('upgrade', (req: IncomingMessage, socket, head) => {
+      if (this.refuseUpgradesWith !== undefined) {
+        socket.end(`HTTP/1.1 ${this.refuseUpgradesWith} Refused\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+        return;
+      }
       const token = new URL(req.url ?? '/', 'http://x').searchParams.get('token');
       const claims = readToken(token);
       if (!claims || claims.exp * 1000 <= Date.now()) {
