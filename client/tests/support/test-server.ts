@@ -225,6 +225,11 @@ export class TestServer {
     if (conn.socket.readyState === conn.socket.OPEN) conn.socket.send(JSON.stringify(frame));
   }
 
+  /** Drops every live connection abruptly (no close frame) but keeps listening. */
+  dropAll(): void {
+    for (const conn of this.live) conn.socket.terminate();
+  }
+
   /** Drops every connection abruptly (no close frame) and stops listening, like a crash. */
   async kill(): Promise<void> {
     for (const conn of this.live) conn.socket.terminate();
