@@ -125,6 +125,22 @@ export interface ConnectOptions {
   environment?: Environment | null;
 }
 
+/** Counters since the client was created (for metrics and logs). */
+export interface ClientStats {
+  /** Connections that became active, the first one included. */
+  connections: number;
+  /** Connections lost unexpectedly (each one starts a reconnect). */
+  disconnects: number;
+  rotations: number;
+  /** Tokens the provider delivered, the first one included. */
+  tokenRefreshes: number;
+  messagesDelivered: number;
+  /** Pushed messages dropped because their `mid` had been delivered already. */
+  duplicatesDropped: number;
+  /** Sends a full queue dropped (each one rejected with QUEUE_FULL). */
+  queueDrops: number;
+}
+
 export interface RequestOptions {
   /** Overrides `requestTimeoutMs` for this request. */
   timeoutMs?: number;
@@ -219,6 +235,15 @@ const DEFAULT_MAX_CONNECTION_MS = 2 * 60 * 60 * 1000;
  */
 export class WskitClient extends TypedEmitter<ClientEvents> {
   #stateValue: ConnectionState = 'connecting';
+  readonly #stats: ClientStats = {
+    connections: 0,
+    disconnects: 0,
+    rotations: 0,
+    tokenRefreshes: 0,
+    messagesDelivered: 0,
+    duplicatesDropped: 0,
+    queueDrops: 0,
+  };
   #stopped = false;
   #active: Link | undefined;
   readonly #links = new Set<Link>();
@@ -293,7 +318,7 @@ export class WskitClient extends TypedEmitter<ClientEvents> {
     this.#refreshAfterFailures = options.tokenRefresh?.afterFailuresBeforeOpen ?? 2;
     this.#recent = new RecentIds(options.dedupeWindow ?? 1000);
     this.#tokens = new TokenSource(options.token, options.tokenRefresh?.beforeExpiryMs ?? 60_000, (reason, expiresAt) =>
-      this.emit('token', expiresAt === undefined ? { reason } : { reason, expiresAt }),
+      (this.#stats.tokenRefreshes++, this.emit('token', expiresAt === undefined ? { reason } : { reason, expiresAt })),
     );
     this.#environment = options.environment === null ? undefined : (options.environment ?? browserEnvironment());
     this.#stopEnvironment = this.#environment?.subscribe((event) => this.#onEnvironment(event));
@@ -313,6 +338,11 @@ export class WskitClient extends TypedEmitter<ClientEvents> {
   /** Sends waiting for a connection. */
   get queuedCount(): number {
     return this.#queue.length;
+  }
+
+  /** Counters since the client was created. */
+  get stats(): Readonly<ClientStats> {
+    return { ...this.#stats };
   }
 
   /** Topics with at least one handler. */
@@ -612,6 +642,7 @@ export class WskitClient extends TypedEmitter<ClientEvents> {
     this.#active = link;
     this.#failuresBeforeOpen = 0;
     const wasOpen = this.#stateValue === 'open';
+    this.#stats.connections++;
     const reconnected = this.#everOpened;
     this.#everOpened = true;
 
@@ -626,6 +657,7 @@ export class WskitClient extends TypedEmitter<ClientEvents> {
       if (link.topics.get(topic) === 'subscribed') this.#resolveTopicWaiters(topic);
     }
     if (rotation && previous && wasOpen) {
+      this.#stats.rotations++;
       this.emit('rotated', { reason: rotation, connectionId: link.connectionId, previousConnectionId: previous.connectionId });
     } else {
       this.#setState('open');
@@ -640,6 +672,7 @@ export class WskitClient extends TypedEmitter<ClientEvents> {
   #onLinkDown(link: Link, reason: CloseReason): void {
     if (link !== this.#active) return;
     this.#active = undefined;
+    this.#stats.disconnects++;
     if (this.#stopped) return;
     if (this.#rotating) {
       // The rotation's new connection will take over as soon as it is ready.
@@ -867,6 +900,7 @@ export class WskitClient extends TypedEmitter<ClientEvents> {
         `the send queue is full (maxQueueSize ${this.#maxQueueSize}); ${dropped.action} was dropped without being sent`,
       );
       dropped.reject(error);
+      this.#stats.queueDrops++;
       this.emit('dropped', { action: dropped.action, fields: dropped.fields, error });
     } else {
       this.#queue.push(item);
@@ -992,7 +1026,11 @@ export class WskitClient extends TypedEmitter<ClientEvents> {
   }
 
   #deliver(message: PushedMessage): void {
-    if (typeof message.mid === 'string' && this.#recent.checkAndAdd(message.mid)) return;
+    if (typeof message.mid === 'string' && this.#recent.checkAndAdd(message.mid)) {
+      this.#stats.duplicatesDropped++;
+      return;
+    }
+    this.#stats.messagesDelivered++;
     const handlers = this.#handlers.get(message.topic);
     if (handlers) {
       for (const handler of [...handlers]) {

@@ -1,6 +1,7 @@
 export { connect, WskitClient } from './client';
 export type {
   ClientEvents,
+  ClientStats,
   CloseReason,
   ConnectOptions,
   ConnectionState,

@@ -47,6 +47,7 @@ describe('server killed and restarted (own protocol server)', () => {
     }
     await sleep(100);
     expect(opens).toBe(20);
+    expect(client.stats).toMatchObject({ connections: 21, disconnects: 20, duplicatesDropped: 20, messagesDelivered: 60 });
     expect(got.b).toEqual(Array.from({ length: 20 }, (_, i) => i));
     expect(got.a.filter((n) => n < 1000)).toEqual(Array.from({ length: 20 }, (_, i) => i));
     expect(got.a.filter((n) => n >= 1000)).toEqual(Array.from({ length: 20 }, (_, i) => 1000 + i));
