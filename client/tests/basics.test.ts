@@ -129,4 +129,25 @@ describe('client basics (own protocol server)', () => {
     expect(reasons).toEqual(['client']);
     await expect(client.request('ping')).rejects.toMatchObject({ code: 'CLOSED' });
   });
+
+  test('a frame over the server limit is refused locally instead of closing the connection', async () => {
+    const client = open();
+    await client.whenOpen();
+    const failure = (await client.publish('public:big', 'x'.repeat(40_000)).catch((e: unknown) => e)) as WskitError;
+    expect(failure.code).toBe('PAYLOAD_TOO_LARGE');
+    expect(failure.message).toMatch(/at most 32768/);
+    expect(server.connections[0]!.actions).toEqual(['hello']);
+    await expect(client.publish('public:big', 'x'.repeat(1000))).resolves.toMatchObject({ type: 'ack' });
+    expect(client.state).toBe('open');
+  });
+
+  test('no welcome within connectTimeoutMs: the attempt fails and is retried', async () => {
+    server.frozen = true;
+    const client = open({ connectTimeoutMs: 200, reconnect: { minDelayMs: 10, maxDelayMs: 20 } });
+    const reason = await new Promise((resolve) => client.once('reconnecting', (e) => resolve(e.reason)));
+    expect(reason).toMatchObject({ kind: 'connect-timeout' });
+    server.frozen = false;
+    await client.whenOpen();
+    expect(server.connections.length).toBeGreaterThanOrEqual(2);
+  });
 });
