@@ -71,6 +71,8 @@ export interface ClientEvents {
   network: { online: boolean };
   /** A problem that does not stop the client (an unreadable frame, an error reply with no id...). */
   error: { error: Error };
+  /** Every text frame sent or received, for debugging tools (the token never appears in a frame). */
+  frame: { direction: 'in' | 'out'; text: string; connectionId: string };
 }
 
 export interface ConnectOptions {
@@ -965,6 +967,7 @@ export class WskitClient extends TypedEmitter<ClientEvents> {
     link.pending.set(id, pending);
     try {
       link.socket.send(text);
+      if (this.listenerCount('frame') > 0) this.emit('frame', { direction: 'out', text, connectionId: link.connectionId });
     } catch (err) {
       this.#killLink(link, { kind: 'network-error', message: err instanceof Error ? err.message : String(err) }, 'CONNECTION_LOST');
     }
@@ -977,6 +980,7 @@ export class WskitClient extends TypedEmitter<ClientEvents> {
   // ---------------------------------------------------------------- receiving
 
   #onFrame(link: Link, raw: unknown): void {
+    if (this.listenerCount('frame') > 0) this.emit('frame', { direction: 'in', text: String(raw), connectionId: link.connectionId });
     let frame: unknown;
     try {
       frame = JSON.parse(typeof raw === 'string' ? raw : String(raw));

@@ -36,7 +36,10 @@ describe('client basics (own protocol server)', () => {
 
   test('request resolves with the reply; an error reply rejects with the server code', async () => {
     const client = open();
+    const frames: string[] = [];
+    client.on('frame', ({ direction, text }) => frames.push(`${direction} ${JSON.parse(text).type ?? JSON.parse(text).action}`));
     const pong = await client.request('ping', { ts: 42 });
+    expect(frames).toEqual(['out ping', 'in pong']);
     expect(pong).toMatchObject({ type: 'pong', ts: 42 });
     const failure = await client.request('nope').catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(WskitError);
