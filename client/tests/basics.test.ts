@@ -39,7 +39,7 @@ describe('client basics (own protocol server)', () => {
     const frames: string[] = [];
     client.on('frame', ({ direction, text }) => frames.push(`${direction} ${JSON.parse(text).type ?? JSON.parse(text).action}`));
     const pong = await client.request('ping', { ts: 42 });
-    expect(frames).toEqual(['out ping', 'in pong']);
+    expect(frames).toEqual(['out hello', 'in welcome', 'out ping', 'in pong']);
     expect(pong).toMatchObject({ type: 'pong', ts: 42 });
     const failure = await client.request('nope').catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(WskitError);
