@@ -679,6 +679,7 @@ export class WskitClient extends TypedEmitter<ClientEvents> {
     if (this.#rotating) {
       // The rotation's new connection will take over as soon as it is ready.
       this.#setState('reconnecting', reason);
+      this.emit('reconnecting', { attempt: this.#backoff.attempt, reason });
       return;
     }
     this.#scheduleReconnect(reason);
