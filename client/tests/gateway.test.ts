@@ -107,13 +107,23 @@ describe('against the local gateway (real handler bundles)', () => {
         return gw!.mintToken('alice', refreshes.length === 1 ? 2 : 3600);
       },
     });
+    const sent: string[] = [];
+    client.on('frame', ({ direction, text, connectionId }) => {
+      if (direction === 'out') sent.push(`${connectionId || 'new'}:${String((JSON.parse(text) as { action: string }).action)}`);
+    });
     const got: string[] = [];
     await client.subscribe<string>('public:late', (d) => got.push(d)).ready;
     const first = client.connectionId;
     await sleep(2200);
     await expect(client.publish('public:late', 'after expiry')).resolves.toMatchObject({ type: 'ack', delivered: 1 });
     expect(refreshes).toEqual(['initial', 'expired']);
-    expect(client.connectionId).not.toBe(first);
+    const second = client.connectionId;
+    expect(second).not.toBe(first);
+    // the publish refused with TOKEN_EXPIRED went out once more, on the new connection only
+    expect(sent).toEqual([
+      'new:hello', `${first}:subscribe`, `${first}:publish`,
+      'new:hello', `${second}:subscribe`, `${second}:publish`,
+    ]);
     await waitFor(() => got.length === 1, 'delivery');
     expect(got).toEqual(['after expiry']);
   });
@@ -201,12 +211,18 @@ describe('against the local gateway (real handler bundles)', () => {
     expect(tooBig.code).toBe('PAYLOAD_TOO_LARGE'); // refused locally: the gateway would close with 1009
     expect(client.state).toBe('open');
 
+    const sentSubscribes: string[] = [];
+    client.on('frame', ({ direction, text }) => {
+      const frame = JSON.parse(text) as { action?: string; topic?: string };
+      if (direction === 'out' && frame.topic === 'public:many') sentSubscribes.push(String(frame.action));
+    });
     const calls: string[] = [];
     const offs = ['x', 'y', 'z'].map((name) => client.subscribe('public:many', () => calls.push(name)));
     await Promise.all(offs.map((o) => o.ready));
     await publisher.whenOpen();
     await expect(publisher.publish('public:many', 1)).resolves.toMatchObject({ delivered: 1 });
     await waitFor(() => calls.length === 3, 'three handlers called');
+    expect(sentSubscribes).toEqual(['subscribe']);
     offs[0]!();
     offs[1]!();
     await expect(publisher.publish('public:many', 2)).resolves.toMatchObject({ delivered: 1 });
