@@ -1,7 +1,7 @@
 import WebSocket from 'ws';
 import { connect, WskitError, type WskitClient } from '../src';
 import { makeToken, TestServer } from './support/test-server';
-import { sleep, waitFor } from './support/wait';
+import { sleep } from './support/wait';
 
 describe('client basics (own protocol server)', () => {
   let server: TestServer;

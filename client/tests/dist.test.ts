@@ -2,19 +2,19 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { makeToken, TestServer } from './support/test-server';
+import { localGateway, type GatewayHandle } from './support/gateway';
 
 const run = promisify(execFile);
 const clientDir = join(__dirname, '..');
 
 describe('the built ESM bundle (dist/wskit-client.js)', () => {
-  let server: TestServer;
+  let gw: GatewayHandle;
   beforeAll(async () => {
-    server = await TestServer.start();
+    gw = await localGateway();
     await run(process.execPath, [join(clientDir, 'build.mjs')], { cwd: clientDir });
   }, 60_000);
   afterAll(async () => {
-    await server.stop();
+    await gw.stop();
   });
 
   test('has no imports (no runtime dependencies) and ships its types', () => {
@@ -27,7 +27,7 @@ describe('the built ESM bundle (dist/wskit-client.js)', () => {
     expect(types).toContain("from './client.js'");
   });
 
-  test('runs as an ES module in Node with an injected ws constructor', async () => {
+  test('runs as an ES module in Node with an injected ws constructor, against the gateway', async () => {
     const script = `
       import { connect } from ${JSON.stringify(join(clientDir, 'dist', 'wskit-client.js'))};
       import WebSocket from 'ws';
@@ -40,7 +40,7 @@ describe('the built ESM bundle (dist/wskit-client.js)', () => {
     `;
     const { stdout } = await run(
       process.execPath,
-      ['--input-type=module', '-e', script, server.url, makeToken({ sub: 'alice' })],
+      ['--input-type=module', '-e', script, gw.wsUrl, await gw.mintToken('alice')],
       { cwd: clientDir, timeout: 20_000 },
     );
     expect(JSON.parse(stdout.trim())).toEqual({ data: { from: 'dist' }, state: 'open' });

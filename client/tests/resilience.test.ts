@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { connect, type WebSocketLike, type CloseReason, type Environment, type EnvironmentEvent, type WskitClient, type WskitError } from '../src';
+import { connect, type CloseReason, type WskitClient, type WskitError } from '../src';
 import { makeToken, TestServer } from './support/test-server';
 import { sleep, waitFor } from './support/wait';
 

@@ -1,9 +1,9 @@
 import WebSocket from 'ws';
-import { connect, type RotationReason, type TokenRefreshReason, type WskitClient } from '../src';
+import { connect, type WskitClient } from '../src';
 import { makeToken, TestServer } from './support/test-server';
-import { sleep, waitFor } from './support/wait';
+import { waitFor } from './support/wait';
 
-describe('token refresh and rotation (own protocol server)', () => {
+describe('rotation when the new connection is refused (own protocol server: refuses upgrades on demand)', () => {
   let server: TestServer;
   const clients: WskitClient[] = [];
   afterEach(async () => {
