@@ -110,7 +110,13 @@ export interface ConnectOptions {
   maxConnectionMs?: number;
   /** Rotate at this fraction of maxConnectionMs; `false` disables rotation. Default 0.9. */
   rotateAt?: number | false;
-  /** After a rotation, how long the old connection may finish its in-flight requests. Default 5 000 ms. */
+  /**
+   * After a rotation the old connection stays open at least this long: a publish whose
+   * fan-out listed the old connection before the new one subscribed is still on its way to
+   * it. Default 2 000 ms.
+   */
+  overlapMs?: number;
+  /** After a rotation, how long the old connection may finish its in-flight requests (at least overlapMs). Default 5 000 ms. */
   drainTimeoutMs?: number;
   tokenRefresh?: {
     /**
@@ -189,6 +195,8 @@ class Link {
   acceptsSends = true;
   /** Set when `close()` was called on the socket and its close event is awaited. */
   closing = false;
+  /** A draining link has stayed open for the rotation overlap. */
+  overlapDone = false;
   readonly pending = new Map<string, Pending>();
   readonly topics = new Map<string, TopicState>();
   readonly timers = new Set<ReturnType<typeof setTimeout>>();
@@ -281,6 +289,7 @@ export class WskitClient extends TypedEmitter<ClientEvents> {
   readonly #maxConnectionMs: number;
   readonly #rotateAt: number | undefined;
   readonly #drainTimeoutMs: number;
+  readonly #overlapMs: number;
   readonly #refreshAfterFailures: number;
 
   constructor(options: ConnectOptions) {
@@ -317,6 +326,7 @@ export class WskitClient extends TypedEmitter<ClientEvents> {
       throw new RangeError(`connect({ rotateAt }): expected a fraction between 0 and 1, got ${this.#rotateAt}`);
     }
     this.#drainTimeoutMs = options.drainTimeoutMs ?? 5000;
+    this.#overlapMs = options.overlapMs ?? 2000;
     this.#refreshAfterFailures = options.tokenRefresh?.afterFailuresBeforeOpen ?? 2;
     this.#recent = new RecentIds(options.dedupeWindow ?? 1000);
     this.#tokens = new TokenSource(options.token, options.tokenRefresh?.beforeExpiryMs ?? 60_000, (reason, expiresAt) =>
@@ -829,7 +839,7 @@ export class WskitClient extends TypedEmitter<ClientEvents> {
     this.#activate(link, reason);
   }
 
-  /** The old connection of a rotation: no new sends; closed once its requests are answered. */
+  /** The old connection of a rotation: no new sends; closed after the overlap, once its requests are answered. */
   #drain(link: Link): void {
     if (link.role === 'dead') return;
     link.role = 'draining';
@@ -838,8 +848,11 @@ export class WskitClient extends TypedEmitter<ClientEvents> {
     for (const t of link.timers) clearTimeout(t);
     link.timers.clear();
     link.onDown = () => {};
-    if (link.pending.size === 0) this.#closeLink(link, 1000, 'rotated');
-    else link.timer(() => this.#closeLink(link, 1000, 'rotated'), this.#drainTimeoutMs);
+    link.timer(() => {
+      link.overlapDone = true;
+      this.#maybeFinishDrain(link);
+    }, this.#overlapMs);
+    link.timer(() => this.#closeLink(link, 1000, 'rotated'), Math.max(this.#overlapMs, this.#drainTimeoutMs));
   }
 
   // ---------------------------------------------------------------- heartbeat
@@ -975,7 +988,7 @@ export class WskitClient extends TypedEmitter<ClientEvents> {
   }
 
   #maybeFinishDrain(link: Link): void {
-    if (link.role === 'draining' && link.pending.size === 0) this.#closeLink(link, 1000, 'rotated');
+    if (link.role === 'draining' && link.overlapDone && link.pending.size === 0) this.#closeLink(link, 1000, 'rotated');
   }
 
   // ---------------------------------------------------------------- receiving
