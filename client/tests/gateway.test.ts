@@ -115,7 +115,10 @@ describe('against the local gateway (real handler bundles)', () => {
     await client.subscribe<string>('public:late', (d) => got.push(d)).ready;
     const first = client.connectionId;
     await sleep(2200);
-    await expect(client.publish('public:late', 'after expiry')).resolves.toMatchObject({ type: 'ack', delivered: 1 });
+    // delivered to the new connection, and to the old one while it overlaps: received once
+    const ack = (await client.publish('public:late', 'after expiry')) as { type: string; delivered: number };
+    expect(ack.type).toBe('ack');
+    expect(ack.delivered).toBeGreaterThanOrEqual(1);
     expect(refreshes).toEqual(['initial', 'expired']);
     const second = client.connectionId;
     expect(second).not.toBe(first);
@@ -125,6 +128,7 @@ describe('against the local gateway (real handler bundles)', () => {
       'new:hello', `${second}:subscribe`, `${second}:publish`,
     ]);
     await waitFor(() => got.length === 1, 'delivery');
+    await sleep(300);
     expect(got).toEqual(['after expiry']);
   });
 
