@@ -68,6 +68,19 @@ copy_module_source() {
   chmod -R u+w "$to"
 }
 
+# Builds package PKG of Go module SPEC (path@version) into OUT, inside a writable copy of
+# the module under TOOLDIR/src. Used instead of `go install SPEC`, which also asks the
+# proxy for the module's version list (its deprecation check), and a proxy may refuse that
+# list for a module whose pinned version it serves.
+go_build_in_copy() {
+  local spec=$1 pkg=$2 out=$3 tooldir=$4 log="$4/build.log" src
+  src=$(go_module_dir "$spec" "$log")
+  copy_module_source "$src" "$tooldir/src"
+  (cd "$tooldir/src" && run_measured "$log" "$tooldir/build.stats" \
+    nice -n 10 go build -trimpath -ldflags "-s -w ${5:-}" -o "$out" "$pkg") || return 1
+  rm -rf "$tooldir/src"
+}
+
 # ---- OpenTofu ---------------------------------------------------------------------------
 install_tofu() {
   local bin="$WSKIT_TOFU_DIR/bin/tofu"
@@ -89,7 +102,7 @@ install_tofu() {
     wskit_die "opentofu: dependency download failed (log: $log)"
   wskit_log "opentofu: compiling (a few minutes on 2 cores)"
   (cd "$WSKIT_TOFU_DIR/src" && run_measured "$log" "$WSKIT_TOFU_DIR/build.stats" \
-    nice -n 10 go build -trimpath -ldflags "-s -w" -o "$bin.tmp" ./cmd/tofu) ||
+    nice -n 10 go build -trimpath -ldflags "-s -w -X github.com/opentofu/opentofu/version.dev=no" -o "$bin.tmp" ./cmd/tofu) ||
     wskit_die "opentofu: build failed (log: $log)"
   mv "$bin.tmp" "$bin"
   rm -rf "$WSKIT_TOFU_DIR/src"
@@ -221,9 +234,8 @@ install_tflint() {
     t0=$(wskit_now)
     rm -rf "$WSKIT_TFLINT_DIR"
     mkdir -p "$WSKIT_TFLINT_DIR/bin"
-    wskit_log "tflint $WSKIT_TFLINT_VERSION: go install"
-    run_measured "$log" "$WSKIT_TFLINT_DIR/build.stats" env GOBIN="$WSKIT_TFLINT_DIR/bin" \
-      nice -n 10 go install -trimpath -ldflags "-s -w" "github.com/terraform-linters/tflint@v$WSKIT_TFLINT_VERSION" ||
+    wskit_log "tflint $WSKIT_TFLINT_VERSION: downloading and building"
+    go_build_in_copy "github.com/terraform-linters/tflint@v$WSKIT_TFLINT_VERSION" . "$bin" "$WSKIT_TFLINT_DIR" ||
       wskit_die "tflint: build failed (log: $log)"
     date -u +%FT%TZ >"$WSKIT_TFLINT_DIR/.complete"
     record_timing "tflint" "$(($(wskit_now) - t0)) s"
@@ -244,13 +256,10 @@ install_tflint() {
   local t0 log="$WSKIT_RULESET_DIR/build.log"
   t0=$(wskit_now)
   rm -rf "$WSKIT_RULESET_DIR"
-  mkdir -p "$(dirname "$plugin")" "$WSKIT_RULESET_DIR/bin"
-  wskit_log "tflint-ruleset-aws $WSKIT_TFLINT_RULESET_AWS_VERSION: go install"
-  run_measured "$log" "$WSKIT_RULESET_DIR/build.stats" env GOBIN="$WSKIT_RULESET_DIR/bin" \
-    nice -n 10 go install -trimpath -ldflags "-s -w" "github.com/terraform-linters/tflint-ruleset-aws@v$WSKIT_TFLINT_RULESET_AWS_VERSION" ||
+  mkdir -p "$(dirname "$plugin")"
+  wskit_log "tflint-ruleset-aws $WSKIT_TFLINT_RULESET_AWS_VERSION: downloading and building"
+  go_build_in_copy "github.com/terraform-linters/tflint-ruleset-aws@v$WSKIT_TFLINT_RULESET_AWS_VERSION" . "$plugin" "$WSKIT_RULESET_DIR" ||
     wskit_die "tflint-ruleset-aws: build failed (log: $log)"
-  mv "$WSKIT_RULESET_DIR/bin/tflint-ruleset-aws" "$plugin"
-  rmdir "$WSKIT_RULESET_DIR/bin"
   date -u +%FT%TZ >"$WSKIT_RULESET_DIR/.complete"
   record_timing "tflint-ruleset-aws" "$(($(wskit_now) - t0)) s"
 }
@@ -267,9 +276,8 @@ install_tfdocs() {
   t0=$(wskit_now)
   rm -rf "$WSKIT_TFDOCS_DIR"
   mkdir -p "$WSKIT_TFDOCS_DIR/bin"
-  wskit_log "terraform-docs $WSKIT_TERRAFORM_DOCS_VERSION: go install"
-  run_measured "$log" "$WSKIT_TFDOCS_DIR/build.stats" env GOBIN="$WSKIT_TFDOCS_DIR/bin" \
-    nice -n 10 go install -trimpath -ldflags "-s -w" "github.com/terraform-docs/terraform-docs@v$WSKIT_TERRAFORM_DOCS_VERSION" ||
+  wskit_log "terraform-docs $WSKIT_TERRAFORM_DOCS_VERSION: downloading and building"
+  go_build_in_copy "github.com/terraform-docs/terraform-docs@v$WSKIT_TERRAFORM_DOCS_VERSION" . "$bin" "$WSKIT_TFDOCS_DIR" ||
     wskit_die "terraform-docs: build failed (log: $log)"
   date -u +%FT%TZ >"$WSKIT_TFDOCS_DIR/.complete"
   record_timing "terraform-docs" "$(($(wskit_now) - t0)) s"

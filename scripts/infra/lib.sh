@@ -12,9 +12,10 @@ WSKIT_OPENTOFU_VERSION="1.12.6"
 WSKIT_AWS_PROVIDER_VERSION="6.47.1"
 WSKIT_AWS_PROVIDER_COMMIT="5f2286d6d836"
 WSKIT_AWS_PROVIDER_GO_VERSION="v1.60.1-0.20260602190131-5f2286d6d836"
-# The AWS services the trimmed provider registers: what terraform/ uses, plus `meta`
+# The AWS services the trimmed provider registers: what terraform/ uses (apigateway for
+# the account-level CloudWatch role of API Gateway logging), plus `meta`
 # (aws_region, aws_partition, ...). Add one here when a module starts using a new service.
-WSKIT_AWS_PROVIDER_SERVICES="acm apigatewayv2 cloudwatch dynamodb iam kms lambda logs meta route53 s3 sns sqs sts"
+WSKIT_AWS_PROVIDER_SERVICES="acm apigateway apigatewayv2 cloudwatch dynamodb iam kms lambda logs meta route53 s3 sns sqs sts"
 # trimmed (default, fits CI) or full (every service; see docs/infra-toolchain.md).
 WSKIT_AWS_PROVIDER_BUILD="${WSKIT_AWS_PROVIDER_BUILD:-trimmed}"
 

@@ -154,8 +154,15 @@ fi
 
 # ---- validate ------------------------------------------------------------------------------
 init_and_validate() {
-  local dir=$1
-  (cd "$dir" && "$TF" init -backend=false -input=false -no-color && "$TF" validate -no-color)
+  local dir=$1 rc
+  (cd "$dir" && "$TF" init -backend=false -input=false -no-color && "$TF" validate -no-color) 2>&1 | tee "$LOGS/validate.last"
+  rc=${PIPESTATUS[0]}
+  if [ "$rc" -ne 0 ] && [ "$WSKIT_AWS_PROVIDER_BUILD" != full ] && ! wskit_use_system_terraform &&
+    grep -q 'does not support \(resource\|data source\) type' "$LOGS/validate.last"; then
+    echo "hint: the locally built aws provider registers only: $WSKIT_AWS_PROVIDER_SERVICES;"
+    echo "      add the missing service to WSKIT_AWS_PROVIDER_SERVICES in scripts/infra/lib.sh"
+  fi
+  return "$rc"
 }
 VALIDATED=()
 if want validate || want test || want tflint; then
@@ -399,9 +406,13 @@ cdktn_synth_validate() {
     (cd "$app" && npm ci --no-audit --no-fund) || return 1
     echo "$lockhash" >"$stamp"
   fi
-  local out="$WORK/cdktn.out"
+  # A clean copy of the modules (the validate steps left .terraform dirs in $WORK), which
+  # cdktn copies into the synthesized output as an asset.
+  local modules="$WORK/cdktn-src/modules" out="$WORK/cdktf.out"
+  mkdir -p "$modules"
+  tar -C "$SRC/terraform/modules" --exclude=.terraform --exclude=.terraform.lock.hcl -cf - . | tar -C "$modules" -xf -
   echo "== synth into $out"
-  (cd "$app" && npx tsc -p . && CDKTN_OUTDIR="$out" node dist/main.js) || return 1
+  (cd "$app" && npx tsc -p . && WSKIT_MODULES_DIR="$modules" CDKTF_OUTDIR="$out" node dist/main.js) || return 1
   local stack
   stack=$(find "$out/stacks" -mindepth 1 -maxdepth 1 -type d | head -n 1)
   [ -n "$stack" ] || {
