@@ -311,6 +311,14 @@ main() {
   [ ${#wanted[@]} -gt 0 ] || read -r -a wanted <<<"$all"
   t_start=$(wskit_now)
   wskit_log "cache: $WSKIT_CACHE_ROOT"
+  # One install at a time per cache (two test runs on one machine share it).
+  if command -v flock >/dev/null 2>&1; then
+    exec 9>"$WSKIT_CACHE_ROOT/.install.lock"
+    if ! flock -n 9; then
+      wskit_log "another install is running on this cache; waiting for it"
+      flock 9
+    fi
+  fi
   if wskit_use_system_terraform; then
     local tf
     tf=$(wskit_tf_bin) || wskit_die "WSKIT_USE_SYSTEM_TERRAFORM=1 but neither tofu nor terraform is on PATH (or set WSKIT_TF_BIN)"

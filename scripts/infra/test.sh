@@ -17,6 +17,8 @@
 # in the working tree. Environment:
 #   WSKIT_INFRA_ONLY="fmt validate ..."  run only these steps
 #   WSKIT_INFRA_KEEP=1                   keep the work directory (its path is printed)
+#   WSKIT_INFRA_SOURCE=<tree>            check that tree's terraform/ (default: this repo)
+#   WSKIT_INFRA_SKIP_INSTALL=1           use the cache as it is (quick reruns)
 #   WSKIT_INFRA_PLACEHOLDER_ZIPS=1       when dist/lambda/*.zip and ./build.sh are both
 #                                        missing, apply with placeholder zips (local runs
 #                                        before the build lands; never in CI)
@@ -109,7 +111,9 @@ finish() {
 rel() { printf '%s' "${1#"$WORK"/}"; }
 
 # ---- toolchain ---------------------------------------------------------------------------
-if ! step "toolchain (scripts/infra/install.sh)" bash "$REPO/scripts/infra/install.sh"; then
+if [ "${WSKIT_INFRA_SKIP_INSTALL:-0}" = "1" ]; then
+  echo "${C_DIM}toolchain install skipped (WSKIT_INFRA_SKIP_INSTALL=1): using the cache as it is${C_OFF}"
+elif ! step "toolchain (scripts/infra/install.sh)" bash "$REPO/scripts/infra/install.sh"; then
   echo "the toolchain could not be installed; nothing else can run"
   finish
 fi
@@ -231,12 +235,14 @@ docs_check() {
   elif [ -f "$WORK/terraform/.terraform-docs.yml" ]; then
     cfg=(--config "$WORK/terraform/.terraform-docs.yml")
   fi
+  # --lockfile=false: provider versions come from versions.tf, not from whichever provider
+  # build a .terraform.lock.hcl happens to record on the machine that generated it.
   if [ ${#cfg[@]} -gt 0 ]; then
-    terraform-docs "${cfg[@]}" --output-check "$dir"
+    terraform-docs "${cfg[@]}" --lockfile=false --output-check "$dir"
   else
-    terraform-docs markdown table --output-file README.md --output-mode inject --output-check "$dir"
+    terraform-docs markdown table --lockfile=false --output-file README.md --output-mode inject --output-check "$dir"
   fi || {
-    echo "regenerate with: terraform-docs markdown table --output-file README.md --output-mode inject $(rel "$dir")"
+    echo "regenerate with: scripts/infra/docs.sh (terraform-docs markdown table --lockfile=false --output-file README.md --output-mode inject <module>)"
     return 1
   }
 }
