@@ -40,7 +40,7 @@ run_measured() {
   local logfile=$1 statfile=$2
   shift 2
   if [ -x /usr/bin/time ]; then
-    run_logged "$logfile" /usr/bin/time -f 'wall_seconds=%e max_rss_kib=%M' -o "$statfile" "$@"
+    run_logged "$logfile" /usr/bin/time -f 'wall_seconds=%e cpu_user_seconds=%U cpu_sys_seconds=%S max_rss_kib=%M' -o "$statfile" "$@"
   else
     local t0
     t0=$(wskit_now)
@@ -158,6 +158,7 @@ install_aws_provider() {
   local bin="$platform_dir/terraform-provider-aws_v$v"
   if [ -x "$bin" ] && [ -f "$WSKIT_PROVIDER_DIR/.complete" ]; then
     wskit_log "aws provider $v ($(wskit_provider_flavor)): cached"
+    link_opentofu_host
     write_cli_config
     return
   fi
@@ -188,8 +189,7 @@ install_aws_provider() {
     wskit_die "aws provider: build failed (log: $log). If the machine ran out of memory, use the default trimmed build (unset WSKIT_AWS_PROVIDER_BUILD)"
   mv "$bin.tmp" "$bin"
   rm -rf "$work"
-  # OpenTofu resolves `hashicorp/aws` to its own registry host; the same package serves both.
-  ln -sfn registry.terraform.io "$WSKIT_PROVIDER_MIRROR/registry.opentofu.org"
+  link_opentofu_host
   {
     echo "version=$v"
     echo "commit=$WSKIT_AWS_PROVIDER_COMMIT"
@@ -203,6 +203,19 @@ install_aws_provider() {
   write_cli_config
   record_timing "aws provider" "$(($(wskit_now) - t0)) s"
   wskit_log "aws provider: built in $(($(wskit_now) - t0)) s (compile: $(cat "$WSKIT_PROVIDER_DIR/build.stats"))"
+}
+
+# OpenTofu resolves `hashicorp/aws` to registry.opentofu.org, Terraform to
+# registry.terraform.io: the same binary is published under both host names. A hard link
+# (not a directory symlink: the mirror scan does not follow those).
+link_opentofu_host() {
+  local v=$WSKIT_AWS_PROVIDER_VERSION
+  local from="$WSKIT_PROVIDER_MIRROR/registry.terraform.io/hashicorp/aws/$v/linux_amd64/terraform-provider-aws_v$v"
+  local dir="$WSKIT_PROVIDER_MIRROR/registry.opentofu.org/hashicorp/aws/$v/linux_amd64"
+  [ -L "$WSKIT_PROVIDER_MIRROR/registry.opentofu.org" ] && rm -f "$WSKIT_PROVIDER_MIRROR/registry.opentofu.org"
+  [ -f "$dir/terraform-provider-aws_v$v" ] && return
+  mkdir -p "$dir"
+  ln -f "$from" "$dir/" 2>/dev/null || cp "$from" "$dir/"
 }
 
 # The CLI configuration that makes `tofu init` install hashicorp/aws from the mirror and

@@ -47,12 +47,25 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/wskit-infra.XXXXXX")
 LOGS="$WORK/logs"
 mkdir -p "$LOGS"
 MOTO_PID=""
+FRONT_PID=""
+# Services whose endpoint is the front in scripts/infra/moto_gaps.py (it serves the calls
+# moto lacks and forwards the rest to moto): API Gateway v2, for deployments.
+MOTO_FRONT_SERVICES="apigatewayv2"
+
+stop_moto() {
+  local pid
+  for pid in "$FRONT_PID" "$MOTO_PID"; do
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+      kill "$pid" 2>/dev/null
+      wait "$pid" 2>/dev/null
+    fi
+  done
+  FRONT_PID=""
+  MOTO_PID=""
+}
 
 cleanup() {
-  if [ -n "$MOTO_PID" ] && kill -0 "$MOTO_PID" 2>/dev/null; then
-    kill "$MOTO_PID" 2>/dev/null
-    wait "$MOTO_PID" 2>/dev/null
-  fi
+  stop_moto
   if [ "${WSKIT_INFRA_KEEP:-0}" = "1" ]; then
     echo "${C_DIM}work directory kept: $WORK${C_OFF}"
   else
@@ -263,7 +276,7 @@ start_moto() {
   moto_server -H 127.0.0.1 -p "$port" >"$LOGS/moto-server.log" 2>&1 &
   MOTO_PID=$!
   local i
-  for i in $(seq 1 100); do
+  for i in $(seq 1 300); do
     if curl -sf -o /dev/null "http://127.0.0.1:$port/moto-api/data.json"; then
       MOTO_URL="http://127.0.0.1:$port"
       echo "moto server $WSKIT_MOTO_VERSION on $MOTO_URL (pid $MOTO_PID)"
@@ -274,6 +287,25 @@ start_moto() {
   done
   echo "moto server did not start; its log:"
   cat "$LOGS/moto-server.log"
+  return 1
+}
+
+start_moto_front() {
+  local port i
+  port=$(free_port) || return 1
+  "$WSKIT_MOTO_DIR/venv/bin/python" "$REPO/scripts/infra/moto_gaps.py" "$port" "$MOTO_URL" >"$LOGS/moto-front.log" 2>&1 &
+  FRONT_PID=$!
+  for i in $(seq 1 150); do
+    if curl -s -o /dev/null "http://127.0.0.1:$port/"; then
+      MOTO_FRONT_URL="http://127.0.0.1:$port"
+      echo "moto front (scripts/infra/moto_gaps.py) on $MOTO_FRONT_URL for: $MOTO_FRONT_SERVICES"
+      return 0
+    fi
+    kill -0 "$FRONT_PID" 2>/dev/null || break
+    sleep 0.2
+  done
+  echo "the moto front did not start; its log:"
+  cat "$LOGS/moto-front.log"
   return 1
 }
 
@@ -341,7 +373,10 @@ EOF
       local svc
       for svc in $WSKIT_AWS_PROVIDER_SERVICES; do
         [ "$svc" = meta ] && continue
-        printf '    %-13s = "%s"\n' "$svc" "$MOTO_URL"
+        case " $MOTO_FRONT_SERVICES " in
+        *" $svc "*) printf '    %-13s = "%s"\n' "$svc" "$MOTO_FRONT_URL" ;;
+        *) printf '    %-13s = "%s"\n' "$svc" "$MOTO_URL" ;;
+        esac
       done
       echo "  }"
       echo "}"
@@ -354,6 +389,7 @@ apply_env() {
   local dir=$1
   ensure_lambda_zips || return 1
   start_moto || return 1
+  start_moto_front || return 1
   mkdir -p "$WORK/state"
   write_moto_overrides "$dir"
   local -a varfile=()
@@ -377,11 +413,15 @@ apply_env() {
     local plan_rc=$?
     set -e
     cat "$LOGS/plan-after-apply.txt"
-    if [ $plan_rc -eq 2 ]; then
-      echo "the plan after apply is not empty (above): a resource does not converge"
-    fi
     echo "== destroy"
     "$TF" destroy -input=false -no-color -auto-approve "${varfile[@]}"
+    if [ $plan_rc -eq 2 ]; then
+      # Shown last, so that a failure's tail shows it.
+      echo "== the plan after apply is not empty: these resources do not converge"
+      sed -n '/^Terraform will perform\|^OpenTofu will perform/,$p' "$LOGS/plan-after-apply.txt" | grep -v '^\s*$'
+    elif [ $plan_rc -ne 0 ]; then
+      echo "== the plan after apply failed (exit $plan_rc)"
+    fi
     [ $plan_rc -eq 0 ]
   )
 }
@@ -390,11 +430,7 @@ if want apply; then
   DEV="$WORK/terraform/environments/dev"
   if [ -d "$DEV" ]; then
     step "apply + no-change plan + destroy environments/dev against moto" apply_env "$DEV"
-    if [ -n "$MOTO_PID" ]; then
-      kill "$MOTO_PID" 2>/dev/null
-      wait "$MOTO_PID" 2>/dev/null
-      MOTO_PID=""
-    fi
+    stop_moto
   else
     step "environments/dev exists" false
   fi
