@@ -10,6 +10,8 @@
 # Environment:
 #   WSKIT_CACHE_DIR                 cache root (default ${XDG_CACHE_HOME:-~/.cache}/wskit)
 #   WSKIT_AWS_PROVIDER_BUILD=full   build every AWS service (slow; default: trimmed)
+#   WSKIT_AWS_PROVIDER_MIRROR=dir   use a hashicorp/aws build already in that filesystem
+#                                   mirror / plugin directory instead of building one
 #   WSKIT_USE_SYSTEM_TERRAFORM=1    use your own terraform/tofu with registry access:
 #                                   OpenTofu and the provider are not built, tflint
 #                                   installs its ruleset with `tflint --init`
@@ -152,7 +154,31 @@ trim_provider_services() {
   mv "$file.new" "$file"
 }
 
+# Publishes a provider binary found under WSKIT_AWS_PROVIDER_MIRROR in our own mirror
+# layout (file symlinks under both registry hosts), so nothing is built.
+use_external_provider() {
+  local found v file dir host
+  found=$(find -L "$WSKIT_AWS_PROVIDER_MIRROR" -path '*/hashicorp/aws/*/linux_amd64/terraform-provider-aws_*' -type f 2>/dev/null | sort -V | tail -n 1)
+  [ -n "$found" ] || wskit_die "WSKIT_AWS_PROVIDER_MIRROR=$WSKIT_AWS_PROVIDER_MIRROR holds no hashicorp/aws/<version>/linux_amd64/terraform-provider-aws_* binary; unset it to build the provider"
+  v=$(basename "$(dirname "$(dirname "$found")")")
+  file=$(basename "$found")
+  rm -rf "$WSKIT_PROVIDER_DIR"
+  for host in registry.terraform.io registry.opentofu.org; do
+    dir="$WSKIT_PROVIDER_DIR/mirror/$host/hashicorp/aws/$v/linux_amd64"
+    mkdir -p "$dir"
+    ln -sfn "$found" "$dir/$file"
+  done
+  write_cli_config
+  echo "external: $found" >"$WSKIT_PROVIDER_DIR/BUILD-INFO"
+  date -u +%FT%TZ >"$WSKIT_PROVIDER_DIR/.complete"
+  wskit_log "aws provider: using the existing build $found (version $v; WSKIT_AWS_PROVIDER_MIRROR), nothing built"
+}
+
 install_aws_provider() {
+  if [ -n "$WSKIT_AWS_PROVIDER_MIRROR" ]; then
+    use_external_provider
+    return
+  fi
   local v=$WSKIT_AWS_PROVIDER_VERSION
   local platform_dir="$WSKIT_PROVIDER_MIRROR/registry.terraform.io/hashicorp/aws/$v/linux_amd64"
   local bin="$platform_dir/terraform-provider-aws_v$v"

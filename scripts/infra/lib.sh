@@ -29,8 +29,14 @@ WSKIT_MOTO_VERSION="5.2.5"
 WSKIT_REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 WSKIT_CACHE_ROOT="${WSKIT_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/wskit}"
 
+# An existing filesystem mirror (or plugin directory) that already holds a hashicorp/aws
+# build, e.g. a machine image's preinstalled provider: used instead of building one.
+WSKIT_AWS_PROVIDER_MIRROR="${WSKIT_AWS_PROVIDER_MIRROR:-}"
+
 wskit_provider_flavor() {
-  if [ "$WSKIT_AWS_PROVIDER_BUILD" = "full" ]; then
+  if [ -n "$WSKIT_AWS_PROVIDER_MIRROR" ]; then
+    echo "external-$(printf '%s' "$WSKIT_AWS_PROVIDER_MIRROR" | sha256sum | cut -c1-8)"
+  elif [ "$WSKIT_AWS_PROVIDER_BUILD" = "full" ]; then
     echo "full"
   else
     # keyed by the service list too, so adding a service rebuilds
@@ -40,7 +46,11 @@ wskit_provider_flavor() {
 
 WSKIT_GO_DIR="$WSKIT_CACHE_ROOT/go"
 WSKIT_TOFU_DIR="$WSKIT_CACHE_ROOT/opentofu-$WSKIT_OPENTOFU_VERSION"
-WSKIT_PROVIDER_DIR="$WSKIT_CACHE_ROOT/terraform-provider-aws-$WSKIT_AWS_PROVIDER_VERSION-$(wskit_provider_flavor)"
+if [ -n "$WSKIT_AWS_PROVIDER_MIRROR" ]; then
+  WSKIT_PROVIDER_DIR="$WSKIT_CACHE_ROOT/terraform-provider-aws-$(wskit_provider_flavor)"
+else
+  WSKIT_PROVIDER_DIR="$WSKIT_CACHE_ROOT/terraform-provider-aws-$WSKIT_AWS_PROVIDER_VERSION-$(wskit_provider_flavor)"
+fi
 WSKIT_PROVIDER_MIRROR="$WSKIT_PROVIDER_DIR/mirror"
 WSKIT_TFLINT_DIR="$WSKIT_CACHE_ROOT/tflint-$WSKIT_TFLINT_VERSION"
 WSKIT_RULESET_DIR="$WSKIT_CACHE_ROOT/tflint-ruleset-aws-$WSKIT_TFLINT_RULESET_AWS_VERSION"
