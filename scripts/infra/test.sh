@@ -106,8 +106,25 @@ step() {
   return $rc
 }
 
-# skip NAME WHY: a step that cannot run here; printed, not counted as passed.
-skip() { printf '%sskip%s %s: %s\n' "$C_DIM" "$C_OFF" "$1" "$2"; }
+# step_live NAME CMD...: like step, but CMD's stderr (progress) stays visible, for the
+# toolchain install, which can take many minutes on a cold machine.
+step_live() {
+  local name=$1 t0 rc
+  shift
+  STEP_NO=$((STEP_NO + 1))
+  t0=$(wskit_now)
+  "$@" >"$LOGS/$(printf '%03d' "$STEP_NO")-toolchain.log"
+  rc=$?
+  if [ $rc -eq 0 ]; then
+    PASSED=$((PASSED + 1))
+    printf '%sok  %s %s %s(%ss)%s\n' "$C_OK" "$C_OFF" "$name" "$C_DIM" "$(($(wskit_now) - t0))" "$C_OFF"
+  else
+    FAILED=$((FAILED + 1))
+    FAILED_NAMES+=("$name")
+    printf '%sFAIL%s %s %s(%ss, exit %s)%s\n' "$C_FAIL" "$C_OFF" "$name" "$C_DIM" "$(($(wskit_now) - t0))" "$rc" "$C_OFF"
+  fi
+  return $rc
+}
 
 finish() {
   local total=$(($(wskit_now) - T_START))
@@ -126,7 +143,7 @@ rel() { printf '%s' "${1#"$WORK"/}"; }
 # ---- toolchain ---------------------------------------------------------------------------
 if [ "${WSKIT_INFRA_SKIP_INSTALL:-0}" = "1" ]; then
   echo "${C_DIM}toolchain install skipped (WSKIT_INFRA_SKIP_INSTALL=1): using the cache as it is${C_OFF}"
-elif ! step "toolchain (scripts/infra/install.sh)" bash "$REPO/scripts/infra/install.sh"; then
+elif ! step_live "toolchain (scripts/infra/install.sh)" bash "$REPO/scripts/infra/install.sh"; then
   echo "the toolchain could not be installed; nothing else can run"
   finish
 fi
