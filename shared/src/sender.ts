@@ -66,6 +66,8 @@ export interface SendResult {
   /** Set when status is failed: the last error's name (or `DeadlineExceeded`) and message. */
   errorName?: string;
   error?: string;
+  /** Set when status is failed: whether trying again later may succeed (throttling, 5xx, network, deadline). */
+  retryable?: boolean;
 }
 
 export interface ConnectionInfo {
@@ -85,6 +87,8 @@ export interface FanOutOptions extends SendOptions {
   concurrency?: number;
   /** Floor the throttle back-off never goes under. Default max(1, concurrency / 16). */
   minConcurrency?: number;
+  /** Called with each connection's outcome (e.g. to drop gone ids before the next message). */
+  onResult?: (result: SendResult) => void;
   /** Extra properties for the EMF line (e.g. a message id); never used as dimensions. */
   metricProperties?: Record<string, string | number | boolean>;
 }
@@ -301,7 +305,7 @@ export class MessageSender {
           return { connectionId, status: 'gone', attempts: attempt };
         }
         if (isThrottle(error)) hooks?.throttled(ticket ?? 0);
-        if (kind === 'fatal') return this.failed(connectionId, attempt, error);
+        if (kind === 'fatal') return this.failed(connectionId, attempt, error, false);
         this.logger?.debug('PostToConnection failed, will retry', {
           connectionId,
           attempt,
@@ -309,7 +313,7 @@ export class MessageSender {
         });
       }
     }
-    return this.failed(connectionId, this.retry.maxAttempts, lastError);
+    return this.failed(connectionId, this.retry.maxAttempts, lastError, true);
   }
 
   /**
@@ -354,11 +358,11 @@ export class MessageSender {
     return Number.isFinite(left) ? { abortSignal: AbortSignal.timeout(Math.max(1, Math.floor(left))) } : {};
   }
 
-  private failed(connectionId: string, attempts: number, error: unknown): SendResult {
+  private failed(connectionId: string, attempts: number, error: unknown, retryable: boolean): SendResult {
     const name = (error as Error)?.name ?? 'Error';
     const message = (error as Error)?.message ?? String(error);
     this.logger?.warn('PostToConnection failed', { connectionId, attempts, errorName: name, httpStatusCode: statusOf(error) });
-    return { connectionId, status: 'failed', attempts, errorName: name, error: message };
+    return { connectionId, status: 'failed', attempts, errorName: name, error: message, retryable };
   }
 
   private deadline(connectionId: string, attempts: number, lastError: unknown): SendResult {
@@ -368,6 +372,7 @@ export class MessageSender {
       attempts,
       errorName: 'DeadlineExceeded',
       error: `stopped to stay within the Lambda's remaining time${lastError ? ` (last error: ${(lastError as Error).name})` : ''}`,
+      retryable: true,
     };
     this.logger?.warn('PostToConnection abandoned at the deadline', { connectionId, attempts });
     return result;
@@ -454,6 +459,7 @@ export class MessageSender {
           summary.retries += Math.max(0, result.attempts - 1);
           if (result.attempts > 1) summary.retried++;
           if (result.status === 'failed' && summary.failures.length < 50) summary.failures.push(result);
+          options.onResult?.(result);
           running.delete(task);
           settled();
         },
@@ -461,8 +467,9 @@ export class MessageSender {
           // sendBytes resolves every outcome; this is a bug or an SDK load failure.
           summary.failed++;
           if (summary.failures.length < 50) {
-            summary.failures.push({ connectionId, status: 'failed', attempts: 0, errorName: (error as Error)?.name, error: String(error) });
+            summary.failures.push({ connectionId, status: 'failed', attempts: 0, errorName: (error as Error)?.name, error: String(error), retryable: true });
           }
+          options.onResult?.({ connectionId, status: 'failed', attempts: 0, retryable: true });
           running.delete(task);
           settled();
         },
