@@ -182,7 +182,12 @@ async function managementClient(
       region,
       // MessageSender owns retries, so it can honour the Lambda deadline.
       maxAttempts: 1,
+      // Resolve the middleware stack once per command type, not on every send (fan-out
+      // sends thousands of identical commands; this is a large share of the SDK's CPU).
+      cacheMiddleware: true,
       requestHandler: new NodeHttpHandler({
+        // Without this the SDK only logs a warning when requestTimeout passes.
+        throwOnRequestTimeout: true,
         httpAgent: new http.Agent(agentOptions),
         httpsAgent: new https.Agent(agentOptions),
         connectionTimeout: 1000,
@@ -290,9 +295,12 @@ export class MessageSender {
       if (left < 50) return this.deadline(connectionId, attempt - 1, lastError);
       const ticket = hooks?.started();
       try {
+        // Far from the deadline the request timeout bounds the call; an abort signal is added
+        // only near it (per-call options would also bypass the SDK's middleware cache).
+        const nearDeadline = Number.isFinite(left) && left < this.requestTimeoutMs + 1000;
         await client.send(
           new PostToConnectionCommand({ ConnectionId: connectionId, Data: data }),
-          Number.isFinite(left) ? { abortSignal: AbortSignal.timeout(Math.floor(left)) } : {},
+          nearDeadline ? { abortSignal: AbortSignal.timeout(Math.floor(left)) } : undefined,
         );
         hooks?.succeeded();
         return { connectionId, status: 'delivered', attempts: attempt };
