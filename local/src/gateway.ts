@@ -31,6 +31,7 @@ import {
 } from './dynamodb';
 import { defaultDistDir, defaultStateDir, tableDefinitionFile } from './paths';
 import { serveStatic } from './static-files';
+import { startStreamPoller, type StreamPoller, type StreamSource } from './stream-poller';
 
 export type FunctionName = 'connect' | 'disconnect' | 'message' | 'authorizer' | (string & {});
 
@@ -107,6 +108,12 @@ export interface GatewayOptions {
    * default `broadcaster` when its bundle is in distDir, null for none.
    */
   broadcaster?: FunctionName | null;
+  /**
+   * Application tables whose DynamoDB stream feeds the broadcaster, polled the way an event
+   * source mapping does (needs `dynamodbEndpoint`: DynamoDB Local serves streams, the
+   * embedded dynalite does not).
+   */
+  streamSources?: StreamSource[];
 }
 
 export interface ConnectionInfo {
@@ -460,6 +467,44 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     if (!fn) throw new Error(`no function ${name}`);
     return track(fn.invoke(event));
   };
+
+  // DynamoDB Streams -> broadcaster, like an event source mapping.
+  const pollers: StreamPoller[] = [];
+  const stopPollers = () => Promise.all(pollers.splice(0).map((p) => p.stop()));
+  if (options.streamSources?.length) {
+    const stopAll = async () => {
+      await stopPollers();
+      await Promise.all([...functions.values()].map((fn) => fn.stop()));
+      server.close();
+      await stopSweeper();
+      ddb.destroy();
+      await embedded?.stop();
+    };
+    if (embedded) {
+      await stopAll();
+      throw new Error('streamSources need a DynamoDB with streams: run DynamoDB Local (scripts/install-dynamodb-local.sh) and pass dynamodbEndpoint');
+    }
+    if (!broadcasterName) {
+      await stopAll();
+      throw new Error(`streamSources need the broadcaster: run ./build.sh so ${path.join(distDir, 'broadcaster', 'index.mjs')} exists`);
+    }
+    try {
+      for (const source of options.streamSources) {
+        pollers.push(
+          await startStreamPoller({
+            ...source,
+            endpoint: dynamodbEndpoint,
+            region: REGION,
+            invoke: (event) => invoke(broadcasterName, event),
+            log: (entry) => accessLog?.({ ...entry, table: source.tableName }),
+          }),
+        );
+      }
+    } catch (err) {
+      await stopAll();
+      throw err;
+    }
+  }
 
   // ---------------------------------------------------------------- connections
 
@@ -855,6 +900,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     stop: () =>
       (stopped ??= (async () => {
         stopping = true;
+        await stopPollers();
         server.close();
         // Close every connection with 1001 and give the backend its $disconnect events.
         for (const conn of [...connections.values()]) {
