@@ -2,11 +2,14 @@
  * bench/fanout: one publish to a topic N real WebSocket clients follow.
  *
  *   node bench/run-ts.mjs bench/fanout/main.ts [--clients 10000] [--procs 4]
- *        [--latency 0,30] [--concurrency 64,256] [--sequential 2000]
+ *        [--latency 0,30] [--concurrency 64,256] [--sequential 2000] [--gateway harness|local]
  *
- * Processes: this one (the sender: MessageSender with the real SDK client), one gateway
- * (ws server + management API in front of its real sockets, optional latency per
- * callback), and --procs client processes holding the sockets. Per latency it measures:
+ * Processes: this one (the sender: MessageSender with the real SDK client), one gateway,
+ * and --procs client processes holding the sockets. The gateway is either the test
+ * harness (shared/tests/support/ws-gateway: a ws server with the management API in front
+ * of its sockets) or, with `--gateway local`, the local gateway (@wskit/local, the real
+ * bundles in dist/lambda: every client signs in through the authorizer and connect
+ * functions and learns its connectionId with `hello`). Per latency it measures:
  *   direct      the gateway writes to every socket itself (the ceiling on this machine)
  *   sequential  `for (id of ids) await send(id)` (the public samples' way), on the first
  *               --sequential ids; time for all N is projected from its rate
@@ -31,7 +34,7 @@ function arg(name: string, fallback: string): string {
 
 type Msg =
   | { kind: 'ready'; url?: string; callbackUrl?: string; opened?: number }
-  | { kind: 'received'; mid: string; count: number; last: number }
+  | { kind: 'received'; mid?: string; count?: number; last: number }
   | { kind: 'direct-done'; count: number };
 
 function request<T extends Msg>(child: ChildProcess, message: unknown, kind: T['kind']): Promise<T> {
@@ -49,6 +52,19 @@ function request<T extends Msg>(child: ChildProcess, message: unknown, kind: T['
 
 // ---- child roles ---------------------------------------------------------------------
 
+async function localGatewayRole(): Promise<void> {
+  const { startGateway } = await import('../../local/src');
+  const gw = await startGateway({ port: 0, callbackLatencyMs: Number(process.argv[3] ?? 0), maxConnectionsPerUser: 0, ttlSweepIntervalMs: 0 });
+  const token = await gw.mintToken({ sub: 'bench', ttlSeconds: 7200 });
+  process.on('message', async (m: { kind: string }) => {
+    if (m.kind === 'stop') {
+      await gw.stop();
+      process.exit(0);
+    }
+  });
+  process.send!({ kind: 'ready', url: `${gw.wsUrl}/?token=${encodeURIComponent(token)}`, callbackUrl: gw.callbackUrl });
+}
+
 async function gatewayRole(): Promise<void> {
   const gw: WsGateway = await startWsGateway({ stage: 'bench' });
   process.on('message', async (m: { kind: string; latency?: number; payload?: string }) => {
@@ -64,12 +80,16 @@ async function gatewayRole(): Promise<void> {
 
 async function clientsRole(): Promise<void> {
   const url = process.argv[3]!;
-  const ids = process.argv[4]!.split(',');
+  // Harness: the ids to use; local gateway: how many to open (ids come from `hello`).
+  const local = process.argv[4]!.startsWith('count:');
+  const ids = local ? Array.from({ length: Number(process.argv[4]!.slice(6)) }, (_, i) => String(i)) : process.argv[4]!.split(',');
+  const assigned: string[] = [];
   const expect = new Map<string, { count: number; last: number }>();
   const sockets: WebSocket[] = [];
   const onData = (data: WebSocket.RawData) => {
     const t = now();
-    const { mid } = JSON.parse(String(data)) as { mid: string };
+    const { mid, type } = JSON.parse(String(data)) as { mid: string; type: string };
+    if (type !== 'message') return;
     const e = expect.get(mid) ?? { count: 0, last: 0 };
     e.count++;
     e.last = Math.max(e.last, t);
@@ -80,10 +100,22 @@ async function clientsRole(): Promise<void> {
       ids.slice(i, i + 200).map(
         (id) =>
           new Promise<void>((resolve, reject) => {
-            const ws = new WebSocket(`${url}/?id=${id}`, { perMessageDeflate: false });
+            const ws = new WebSocket(local ? url : `${url}/?id=${id}`, { perMessageDeflate: false });
             ws.on('message', onData);
-            ws.once('open', () => resolve());
             ws.once('error', reject);
+            if (!local) {
+              ws.once('open', () => resolve());
+            } else {
+              ws.once('open', () => ws.send(JSON.stringify({ action: 'hello', id: 'h' })));
+              const onWelcome = (frame: WebSocket.RawData) => {
+                const welcome = JSON.parse(String(frame)) as { type: string; connectionId?: string };
+                if (welcome.type !== 'welcome') return;
+                ws.off('message', onWelcome);
+                assigned.push(welcome.connectionId!);
+                resolve();
+              };
+              ws.on('message', onWelcome);
+            }
             sockets.push(ws);
           }),
       ),
@@ -103,7 +135,7 @@ async function clientsRole(): Promise<void> {
       process.exit(0);
     }
   });
-  process.send!({ kind: 'ready', opened: sockets.length });
+  process.send!({ kind: 'ready', opened: sockets.length, ids: local ? assigned : ids });
 }
 
 // ---- the benchmark -------------------------------------------------------------------
@@ -130,38 +162,47 @@ async function main(): Promise<void> {
   process.env.AWS_SECRET_ACCESS_KEY ??= 'bench';
   process.env.AWS_REGION ??= 'us-east-1';
 
+  const gatewayKind = arg('gateway', 'harness');
   const self = process.argv[1]!;
-  const gateway = fork(self, ['gateway'], { stdio: 'inherit' });
-  const ready = await request<{ kind: 'ready'; url: string; callbackUrl: string }>(gateway, undefined, 'ready');
-  const ids = Array.from({ length: total }, (_, i) => `c${i.toString(36)}Bw=`);
-  const opening = performance.now();
-  const clientProcs: Array<{ child: ChildProcess; ids: string[] }> = [];
-  for (let p = 0; p < procs; p++) {
-    const mine = ids.filter((_, i) => i % procs === p);
-    clientProcs.push({ child: fork(self, ['clients', ready.url, mine.join(',')], { stdio: 'inherit' }), ids: mine });
-  }
-  const opened = await Promise.all(clientProcs.map((c) => request<{ kind: 'ready'; opened: number }>(c.child, undefined, 'ready')));
-  console.error(`bench/fanout: ${opened.reduce((a, o) => a + o.opened, 0)} sockets open in ${((performance.now() - opening) / 1000).toFixed(1)} s`);
-
+  const rows: Row[] = [];
   let midCounter = 0;
-  /** Resolves with the time the last of `expected` sockets got message `mid`. */
-  const lastReceipt = async (mid: string, targets: string[]) => {
-    const set = new Set(targets);
-    const results = await Promise.all(
-      clientProcs.map((c) => {
-        const count = c.ids.filter((id) => set.has(id)).length;
-        return count === 0 ? Promise.resolve({ last: 0 }) : request<{ kind: 'received'; last: number }>(c.child, { kind: 'await', mid, count }, 'received');
-      }),
-    );
-    return Math.max(...results.map((r) => r.last));
-  };
+  let openedNote = '';
   const payloadFor = (mid: string) => JSON.stringify({ type: 'message', topic: 'bench.all', data: { text: 'hello, everyone', n: 42 }, mid, ts: Date.now() });
 
-  const rows: Row[] = [];
   for (const latency of latencies) {
-    gateway.send({ kind: 'latency', latency });
-    // direct: the ceiling
-    {
+    // A fresh gateway and fresh clients per latency (the local gateway fixes its latency at start).
+    const gateway =
+      gatewayKind === 'local' ? fork(self, ['local-gateway', String(latency)], { stdio: 'inherit' }) : fork(self, ['gateway'], { stdio: 'inherit' });
+    const ready = await request<{ kind: 'ready'; url: string; callbackUrl: string }>(gateway, undefined, 'ready');
+    if (gatewayKind !== 'local') gateway.send({ kind: 'latency', latency });
+    const opening = performance.now();
+    const clientProcs: Array<{ child: ChildProcess; ids: string[] }> = [];
+    for (let p = 0; p < procs; p++) {
+      const share = Math.floor(total / procs) + (p < total % procs ? 1 : 0);
+      const mine = Array.from({ length: share }, (_, i) => `c${(i * procs + p).toString(36)}Bw=`);
+      const spec = gatewayKind === 'local' ? `count:${share}` : mine.join(',');
+      clientProcs.push({ child: fork(self, ['clients', ready.url, spec], { stdio: 'inherit' }), ids: [] });
+    }
+    const opened = await Promise.all(clientProcs.map((c) => request<{ kind: 'ready'; opened: number; ids: string[] }>(c.child, undefined, 'ready')));
+    opened.forEach((o, i) => (clientProcs[i]!.ids = o.ids));
+    const ids = clientProcs.flatMap((c) => c.ids);
+    openedNote = `${ids.length} sockets open in ${((performance.now() - opening) / 1000).toFixed(1)} s`;
+    console.error(`bench/fanout (${gatewayKind}, ${latency} ms): ${openedNote}`);
+
+    /** Resolves with the time the last of the targets got message `mid`. */
+    const lastReceipt = async (mid: string, targets: string[]) => {
+      const set = new Set(targets);
+      const results = await Promise.all(
+        clientProcs.map((c) => {
+          const count = c.ids.filter((id) => set.has(id)).length;
+          return count === 0 ? Promise.resolve({ last: 0 }) : request<{ kind: 'received'; last: number }>(c.child, { kind: 'await', mid, count }, 'received');
+        }),
+      );
+      return Math.max(...results.map((r) => r.last));
+    };
+
+    // direct: the ceiling (the harness only: the local gateway has no such switch)
+    if (gatewayKind !== 'local') {
       const mid = `m${++midCounter}`;
       const waiting = lastReceipt(mid, ids);
       const t0 = now();
@@ -173,7 +214,7 @@ async function main(): Promise<void> {
     // sequential: the public samples' loop
     {
       const sender = new MessageSender({ endpoint: ready.callbackUrl, concurrency: 1, requestTimeoutMs: 60_000 });
-      const count = Math.min(total, latency > 0 ? Math.max(50, Math.floor(sequentialCap / Math.max(1, latency / 3))) : sequentialCap);
+      const count = Math.min(ids.length, latency > 0 ? Math.max(50, Math.floor(sequentialCap / Math.max(1, latency / 3))) : sequentialCap);
       const targets = ids.slice(0, count);
       await sender.send(ids[0]!, payloadFor('warm')); // connect + load the SDK outside the timing
       const mid = `m${++midCounter}`;
@@ -193,9 +234,9 @@ async function main(): Promise<void> {
         seconds,
         perSecond: delivered / seconds,
         lastClientMs: last - t0,
-        projectedMs: count < total ? ((last - t0) / count) * total : undefined,
+        projectedMs: count < ids.length ? ((last - t0) / count) * ids.length : undefined,
         cpuUsPerMsg: (cpu.user + cpu.system) / delivered,
-        note: count < total ? `first ${count} of ${total}` : undefined,
+        note: count < ids.length ? `first ${count} of ${ids.length}` : undefined,
       });
     }
     for (const concurrency of concurrencies) {
@@ -222,13 +263,20 @@ async function main(): Promise<void> {
         note: summary.failed || summary.retried ? `failed ${summary.failed}, retried ${summary.retried}` : undefined,
       });
     }
+    await Promise.all(clientProcs.map((c) => new Promise((resolve) => {
+      c.child.once('exit', resolve);
+      c.child.send({ kind: 'stop' });
+    })));
+    await new Promise((resolve) => {
+      gateway.once('exit', resolve);
+      gateway.send({ kind: 'stop' });
+    });
+    destroyManagementClients();
   }
-  for (const c of clientProcs) c.child.send({ kind: 'stop' });
-  gateway.send({ kind: 'stop' });
-  destroyManagementClients();
 
   const fmt = (n: number | undefined, digits = 0) => (n === undefined ? '-' : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
-  console.log(`\nbench/fanout: ${total} WebSocket clients in ${procs} processes, one publish each row; node ${process.version}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
+  const where = gatewayKind === 'local' ? 'the local gateway (real bundles)' : 'the ws harness';
+  console.log(`\nbench/fanout: ${total} WebSocket clients on ${where} in ${procs} processes, one publish each row; node ${process.version}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
   console.log('| callback latency | method | delivered | deliveries/s | last client has it (ms) | projected for all (ms) | sender CPU µs/delivery | note |');
   console.log('|---:|---|---:|---:|---:|---:|---:|---|');
   for (const r of rows) {
@@ -237,7 +285,7 @@ async function main(): Promise<void> {
 }
 
 const role = process.argv[2];
-(role === 'gateway' ? gatewayRole() : role === 'clients' ? clientsRole() : main()).catch((error: unknown) => {
+(role === 'gateway' ? gatewayRole() : role === 'local-gateway' ? localGatewayRole() : role === 'clients' ? clientsRole() : main()).catch((error: unknown) => {
   console.error(error);
   process.exit(1);
 });
