@@ -455,37 +455,42 @@ export class MessageSender {
       w?.();
     };
     const running = new Set<Promise<void>>();
-    for await (const connectionId of connectionIds) {
-      if (seen.has(connectionId)) continue;
-      seen.add(connectionId);
-      summary.total++;
-      while (inFlight >= limiter.limit) await new Promise<void>((resolve) => (wake = resolve));
-      inFlight++;
-      const task: Promise<void> = this.sendBytes(connectionId, data, options, hooks).then(
-        (result) => {
-          summary[result.status]++;
-          summary.retries += Math.max(0, result.attempts - 1);
-          if (result.attempts > 1) summary.retried++;
-          if (result.status === 'failed' && summary.failures.length < 50) summary.failures.push(result);
-          options.onResult?.(result);
-          running.delete(task);
-          settled();
-        },
-        (error: unknown) => {
-          // sendBytes resolves every outcome; this is a bug or an SDK load failure.
-          summary.failed++;
-          if (summary.failures.length < 50) {
-            summary.failures.push({ connectionId, status: 'failed', attempts: 0, errorName: (error as Error)?.name, error: String(error), retryable: true });
-          }
-          options.onResult?.({ connectionId, status: 'failed', attempts: 0, retryable: true });
-          running.delete(task);
-          settled();
-        },
-      );
-      running.add(task);
+    try {
+      for await (const connectionId of connectionIds) {
+        if (seen.has(connectionId)) continue;
+        seen.add(connectionId);
+        summary.total++;
+        while (inFlight >= limiter.limit) await new Promise<void>((resolve) => (wake = resolve));
+        inFlight++;
+        const task: Promise<void> = this.sendBytes(connectionId, data, options, hooks).then(
+          (result) => {
+            summary[result.status]++;
+            summary.retries += Math.max(0, result.attempts - 1);
+            if (result.attempts > 1) summary.retried++;
+            if (result.status === 'failed' && summary.failures.length < 50) summary.failures.push(result);
+            options.onResult?.(result);
+            running.delete(task);
+            settled();
+          },
+          (error: unknown) => {
+            // sendBytes resolves every outcome; this is a bug or an SDK load failure.
+            summary.failed++;
+            if (summary.failures.length < 50) {
+              summary.failures.push({ connectionId, status: 'failed', attempts: 0, errorName: (error as Error)?.name, error: String(error), retryable: true });
+            }
+            options.onResult?.({ connectionId, status: 'failed', attempts: 0, retryable: true });
+            running.delete(task);
+            settled();
+          },
+        );
+        running.add(task);
+      }
+    } finally {
+      // Also when the id source throws (a failed Query page): no send is left running and
+      // the gone connections found so far are still removed.
+      await Promise.all(running);
+      await remover.flush();
     }
-    await Promise.all(running);
-    await remover.flush();
     summary.concurrency.final = Math.floor(limiter.limit);
     summary.concurrency.lowest = limiter.lowest;
     summary.durationMs = Math.round(performance.now() - started);

@@ -179,6 +179,19 @@ describe('fan-out under throttling (dynalite)', () => {
     }
   });
 
+  it('when the id source fails mid-way, rethrows after the sends in flight settle and still removes the gone ones', async () => {
+    const gone = ids('G', 3); // rows without sockets: the gateway answers 410
+    await seedSubscribers(db.client, db.tableName, gone.map((connectionId) => ({ connectionId, topics: ['room.broken'] })));
+    async function* failingSource() {
+      yield* gone;
+      throw new Error('Query page failed');
+    }
+    const sender = new MessageSender({ endpoint: gw.callbackUrl, store, requestTimeoutMs: 30_000 });
+    await expect(sender.fanOut(failingSource(), 'x', { topic: 'room.broken' })).rejects.toThrow('Query page failed');
+    expect(await subscriberIds(store, 'room.broken')).toEqual([]);
+    expect((await db.dump()).filter((i) => gone.includes(i.connectionId?.S ?? ''))).toEqual([]);
+  });
+
   it('backs its concurrency off when the API caps requests in flight, and still delivers everything', async () => {
     const topic = 'room.capped';
     const audience = ids('C', 400);
