@@ -79,7 +79,8 @@ async function gatewayRole(): Promise<void> {
 }
 
 async function clientsRole(): Promise<void> {
-  const url = process.argv[3]!;
+  // The URL may carry a token: it comes through the environment, never the command line.
+  const url = process.env.WSKIT_BENCH_WS_URL!;
   // Harness: the ids to use; local gateway: how many to open (ids come from `hello`).
   const local = process.argv[4]!.startsWith('count:');
   const ids = local ? Array.from({ length: Number(process.argv[4]!.slice(6)) }, (_, i) => String(i)) : process.argv[4]!.split(',');
@@ -95,14 +96,15 @@ async function clientsRole(): Promise<void> {
     e.last = Math.max(e.last, t);
     expect.set(mid, e);
   };
-  for (let i = 0; i < ids.length; i += 200) {
-    await Promise.all(
-      ids.slice(i, i + 200).map(
-        (id) =>
+  const open = (id: string) =>
           new Promise<void>((resolve, reject) => {
             const ws = new WebSocket(local ? url : `${url}/?id=${id}`, { perMessageDeflate: false });
             ws.on('message', onData);
-            ws.once('error', reject);
+            ws.once('error', (error) => {
+              const at = sockets.indexOf(ws);
+              if (at >= 0) sockets.splice(at, 1);
+              reject(error);
+            });
             if (!local) {
               ws.once('open', () => resolve());
             } else {
@@ -117,10 +119,19 @@ async function clientsRole(): Promise<void> {
               ws.on('message', onWelcome);
             }
             sockets.push(ws);
-          }),
-      ),
-    );
-  }
+          });
+  // A refused or failed handshake (a loaded machine makes the authorizer time out) is retried.
+  const openWithRetry = async (id: string) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await open(id);
+      } catch (error) {
+        if (attempt >= 5) throw error;
+        await new Promise((r) => setTimeout(r, 200 * attempt));
+      }
+    }
+  };
+  for (let i = 0; i < ids.length; i += 200) await Promise.all(ids.slice(i, i + 200).map(openWithRetry));
   process.on('message', (m: { kind: string; mid?: string; count?: number }) => {
     if (m.kind === 'await') {
       const poll = () => {
@@ -169,7 +180,9 @@ async function main(): Promise<void> {
   let openedNote = '';
   const payloadFor = (mid: string) => JSON.stringify({ type: 'message', topic: 'bench.all', data: { text: 'hello, everyone', n: 42 }, mid, ts: Date.now() });
 
+  let stopping = false;
   for (const latency of latencies) {
+    stopping = false;
     // A fresh gateway and fresh clients per latency (the local gateway fixes its latency at start).
     const gateway =
       gatewayKind === 'local' ? fork(self, ['local-gateway', String(latency)], { stdio: 'inherit' }) : fork(self, ['gateway'], { stdio: 'inherit' });
@@ -181,7 +194,15 @@ async function main(): Promise<void> {
       const share = Math.floor(total / procs) + (p < total % procs ? 1 : 0);
       const mine = Array.from({ length: share }, (_, i) => `c${(i * procs + p).toString(36)}Bw=`);
       const spec = gatewayKind === 'local' ? `count:${share}` : mine.join(',');
-      clientProcs.push({ child: fork(self, ['clients', ready.url, spec], { stdio: 'inherit' }), ids: [] });
+      const child = fork(self, ['clients', 'url-in-env', spec], { stdio: 'inherit', env: { ...process.env, WSKIT_BENCH_WS_URL: ready.url } });
+      // A client process that dies would leave this run waiting for it forever.
+      child.once('exit', (code) => {
+        if (code !== 0 && !stopping) {
+          console.error(`bench/fanout: a client process exited with ${code}; stopping`);
+          process.exit(1);
+        }
+      });
+      clientProcs.push({ child, ids: [] });
     }
     const opened = await Promise.all(clientProcs.map((c) => request<{ kind: 'ready'; opened: number; ids: string[] }>(c.child, undefined, 'ready')));
     opened.forEach((o, i) => (clientProcs[i]!.ids = o.ids));
@@ -263,6 +284,7 @@ async function main(): Promise<void> {
         note: summary.failed || summary.retried ? `failed ${summary.failed}, retried ${summary.retried}` : undefined,
       });
     }
+    stopping = true;
     await Promise.all(clientProcs.map((c) => new Promise((resolve) => {
       c.child.once('exit', resolve);
       c.child.send({ kind: 'stop' });
