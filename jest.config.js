@@ -5,6 +5,7 @@ const workspaces = [
   'lambda/disconnect',
   'lambda/message',
   'lambda/authorizer',
+  'lambda/broadcaster',
   'local',
   'client',
 ];

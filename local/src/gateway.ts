@@ -1,3 +1,5 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -29,6 +31,7 @@ import {
 } from './dynamodb';
 import { defaultDistDir, defaultStateDir, tableDefinitionFile } from './paths';
 import { serveStatic } from './static-files';
+import { startStreamPoller, type StreamPoller, type StreamSource } from './stream-poller';
 
 export type FunctionName = 'connect' | 'disconnect' | 'message' | 'authorizer' | (string & {});
 
@@ -100,6 +103,17 @@ export interface GatewayOptions {
   ttlSweepIntervalMs?: number;
   /** Serve `POST /dev/token` and the demo page; default true. */
   devEndpoints?: boolean;
+  /**
+   * The broadcaster function behind `POST /dev/publish` (which feeds it SQS-shaped events);
+   * default `broadcaster` when its bundle is in distDir, null for none.
+   */
+  broadcaster?: FunctionName | null;
+  /**
+   * Application tables whose DynamoDB stream feeds the broadcaster, polled the way an event
+   * source mapping does (needs `dynamodbEndpoint`: DynamoDB Local serves streams, the
+   * embedded dynalite does not).
+   */
+  streamSources?: StreamSource[];
 }
 
 export interface ConnectionInfo {
@@ -259,6 +273,12 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   const limits: GatewayLimits = { ...AWS_LIMITS, ...options.limits };
   const routes = { ...(options.routes ?? DEFAULT_ROUTES) };
   const authorizerName = options.authorizer === undefined ? 'authorizer' : options.authorizer;
+  const broadcasterName =
+    options.broadcaster === undefined
+      ? existsSync(path.join(distDir, 'broadcaster', 'index.mjs'))
+        ? 'broadcaster'
+        : null
+      : options.broadcaster;
   const identitySources = options.identitySources ?? ['route.request.querystring.token'];
   const publicTopicPrefixes = options.publicTopicPrefixes ?? ['public:'];
   const maxConnectionsPerUser = options.maxConnectionsPerUser ?? 10;
@@ -359,6 +379,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   // The functions, each with the environment Terraform gives it.
   const functionNames = new Set<string>(Object.values(routes));
   if (authorizerName) functionNames.add(authorizerName);
+  if (broadcasterName) functionNames.add(broadcasterName);
   const logSink: FunctionLogSink | undefined =
     options.functionLogs === true
       ? (name, line) => process.stderr.write(`[${name}] ${line}\n`)
@@ -446,6 +467,44 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     if (!fn) throw new Error(`no function ${name}`);
     return track(fn.invoke(event));
   };
+
+  // DynamoDB Streams -> broadcaster, like an event source mapping.
+  const pollers: StreamPoller[] = [];
+  const stopPollers = () => Promise.all(pollers.splice(0).map((p) => p.stop()));
+  if (options.streamSources?.length) {
+    const stopAll = async () => {
+      await stopPollers();
+      await Promise.all([...functions.values()].map((fn) => fn.stop()));
+      server.close();
+      await stopSweeper();
+      ddb.destroy();
+      await embedded?.stop();
+    };
+    if (embedded) {
+      await stopAll();
+      throw new Error('streamSources need a DynamoDB with streams: run DynamoDB Local (scripts/install-dynamodb-local.sh) and pass dynamodbEndpoint');
+    }
+    if (!broadcasterName) {
+      await stopAll();
+      throw new Error(`streamSources need the broadcaster: run ./build.sh so ${path.join(distDir, 'broadcaster', 'index.mjs')} exists`);
+    }
+    try {
+      for (const source of options.streamSources) {
+        pollers.push(
+          await startStreamPoller({
+            ...source,
+            endpoint: dynamodbEndpoint,
+            region: REGION,
+            invoke: (event) => invoke(broadcasterName, event),
+            log: (entry) => accessLog?.({ ...entry, table: source.tableName }),
+          }),
+        );
+      }
+    } catch (err) {
+      await stopAll();
+      throw err;
+    }
+  }
 
   // ---------------------------------------------------------------- connections
 
@@ -694,6 +753,70 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     }
   }
 
+  /**
+   * `POST /dev/publish` with `{"topic", "data"}` or an array of them (at most 10, SQS's batch
+   * size): the messages are handed to the broadcaster as one SQS-shaped event, the way an
+   * SQS event source mapping would, and the answer says which were delivered.
+   */
+  async function handlePublish(req: http.IncomingMessage, res: http.ServerResponse) {
+    const usage = 'POST a JSON body {"topic": "<topic>", "data": <any JSON>} or an array of up to 10 of them';
+    if (req.method !== 'POST') {
+      await readBody(req, 0);
+      return jsonResponse(res, 405, { message: usage }, { Allow: 'POST' });
+    }
+    if (!isLoopback(sourceIpOf(req.socket))) {
+      await readBody(req, 0);
+      return jsonResponse(res, 403, { message: 'publishing is only open to loopback clients' });
+    }
+    if (!broadcasterName) {
+      await readBody(req, 0);
+      return jsonResponse(res, 501, { message: `no broadcaster function: run ./build.sh so ${path.join(distDir, 'broadcaster', 'index.mjs')} exists` });
+    }
+    // SQS allows 256 KB per message; the broadcaster refuses what would not fit a frame.
+    const { body, tooLarge } = await readBody(req, 10 * 256 * 1024);
+    if (tooLarge) return jsonResponse(res, 413, { message: 'the body is over 2.5 MB (10 SQS messages of 256 KB)' });
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body.toString('utf8'));
+    } catch {
+      return jsonResponse(res, 400, { message: `the body is not JSON: ${usage}` });
+    }
+    const messages = Array.isArray(parsed) ? parsed : [parsed];
+    if (messages.length === 0 || messages.length > 10) return jsonResponse(res, 400, { message: usage });
+    const sentAt = Date.now();
+    const records = messages.map((message) => {
+      const messageId = randomUUID();
+      const text = JSON.stringify(message);
+      return {
+        messageId,
+        receiptHandle: `local-${messageId}`,
+        body: text,
+        attributes: {
+          ApproximateReceiveCount: '1',
+          SentTimestamp: String(sentAt),
+          SenderId: 'LOCAL',
+          ApproximateFirstReceiveTimestamp: String(Date.now()),
+        },
+        messageAttributes: {},
+        md5OfBody: createHash('md5').update(text).digest('hex'),
+        eventSource: 'aws:sqs',
+        eventSourceARN: `arn:aws:sqs:${REGION}:${ACCOUNT_ID}:wskit-${stage}-broadcast`,
+        awsRegion: REGION,
+      };
+    });
+    const outcome = await invoke(broadcasterName, { Records: records });
+    if (!outcome.ok) {
+      return jsonResponse(res, 502, { message: `the broadcaster failed: ${outcome.error.errorType}: ${outcome.error.errorMessage}` });
+    }
+    const failures = new Set(
+      ((outcome.result as { batchItemFailures?: Array<{ itemIdentifier?: unknown }> } | undefined)?.batchItemFailures ?? []).map((f) =>
+        String(f.itemIdentifier),
+      ),
+    );
+    const results = records.map((r) => ({ messageId: r.messageId, status: failures.has(r.messageId) ? 'failed' : 'delivered' }));
+    return jsonResponse(res, 200, { results });
+  }
+
   async function handleHttp(req: http.IncomingMessage, res: http.ServerResponse) {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const segments = url.pathname.split('/');
@@ -736,6 +859,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       });
       return jsonResponse(res, 200, { token }, { 'Cache-Control': 'no-store' });
     }
+    if (devEndpoints && url.pathname === '/dev/publish') return handlePublish(req, res);
     if (devEndpoints && url.pathname === '/dev/config' && req.method === 'GET') {
       return jsonResponse(res, 200, { stage, publicTopicPrefixes, limits, callbackPath: `/${stage}/@connections` });
     }
@@ -776,6 +900,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     stop: () =>
       (stopped ??= (async () => {
         stopping = true;
+        await stopPollers();
         server.close();
         // Close every connection with 1001 and give the backend its $disconnect events.
         for (const conn of [...connections.values()]) {

@@ -47,8 +47,12 @@ export interface MessageSenderOptions {
   context?: RemainingTime;
   /** Per-request timeout of the HTTP client. Default 3000 ms. */
   requestTimeoutMs?: number;
-  /** Default concurrency of fanOut. Default 32. */
+  /** Default concurrency of fanOut (its ceiling: throttling lowers it, success restores it). Default 32. */
   concurrency?: number;
+  /** Keep-alive sockets per endpoint. Default max(64, concurrency). */
+  maxSockets?: number;
+  /** One CloudWatch Embedded Metric Format line per fanOut (off unless given). */
+  metrics?: FanOutMetricsOptions;
   /** Source of randomness for jitter (tests may seed it). */
   random?: () => number;
 }
@@ -62,6 +66,8 @@ export interface SendResult {
   /** Set when status is failed: the last error's name (or `DeadlineExceeded`) and message. */
   errorName?: string;
   error?: string;
+  /** Set when status is failed: whether trying again later may succeed (throttling, 5xx, network, deadline). */
+  retryable?: boolean;
 }
 
 export interface ConnectionInfo {
@@ -77,7 +83,23 @@ export interface SendOptions {
 }
 
 export interface FanOutOptions extends SendOptions {
+  /** Ceiling of requests in flight for this fan-out (default: the sender's). */
   concurrency?: number;
+  /** Floor the throttle back-off never goes under. Default max(1, concurrency / 16). */
+  minConcurrency?: number;
+  /** Called with each connection's outcome (e.g. to drop gone ids before the next message). */
+  onResult?: (result: SendResult) => void;
+  /** Extra properties for the EMF line (e.g. a message id); never used as dimensions. */
+  metricProperties?: Record<string, string | number | boolean>;
+}
+
+export interface FanOutMetricsOptions {
+  /** CloudWatch namespace. Default `wskit`. */
+  namespace?: string;
+  /** Value of the `Service` dimension, e.g. `wskit-broadcaster`. */
+  service: string;
+  /** Where the line goes. Default: process.stdout (Lambda ships it to CloudWatch Logs). */
+  write?: (line: string) => void;
 }
 
 export interface FanOutSummary {
@@ -88,6 +110,12 @@ export interface FanOutSummary {
   failed: number;
   /** Connections that needed more than one attempt (whatever their outcome). */
   retried: number;
+  /** Attempts beyond the first, over all connections. */
+  retries: number;
+  /** Responses that said "slow down" (429 / LimitExceededException). */
+  throttled: number;
+  /** Concurrency the fan-out ended at, and the lowest it went (AIMD). */
+  concurrency: { initial: number; final: number; lowest: number };
   durationMs: number;
   /** The first failures (at most 50), for logging. */
   failures: SendResult[];
@@ -132,8 +160,13 @@ export function classifySendError(error: unknown): ErrorClass {
 /** Module scope: one management client (and keep-alive agent) per endpoint and Region. */
 const clients = new Map<string, ManagementClient>();
 
-async function managementClient(endpoint: string, region: string, requestTimeoutMs: number): Promise<ManagementClient> {
-  const key = `${region} ${endpoint} ${requestTimeoutMs}`;
+async function managementClient(
+  endpoint: string,
+  region: string,
+  requestTimeoutMs: number,
+  maxSockets: number,
+): Promise<ManagementClient> {
+  const key = `${region} ${endpoint} ${requestTimeoutMs} ${maxSockets}`;
   let client = clients.get(key);
   if (!client) {
     const [{ ApiGatewayManagementApiClient }, { NodeHttpHandler }, [http, https]] = await Promise.all([
@@ -143,13 +176,18 @@ async function managementClient(endpoint: string, region: string, requestTimeout
     ]);
     const existing = clients.get(key);
     if (existing) return existing;
-    const agentOptions = { keepAlive: true, maxSockets: 64 };
+    const agentOptions = { keepAlive: true, maxSockets, keepAliveMsecs: 10_000 };
     client = new ApiGatewayManagementApiClient({
       endpoint,
       region,
       // MessageSender owns retries, so it can honour the Lambda deadline.
       maxAttempts: 1,
+      // Resolve the middleware stack once per command type, not on every send (fan-out
+      // sends thousands of identical commands; this is a large share of the SDK's CPU).
+      cacheMiddleware: true,
       requestHandler: new NodeHttpHandler({
+        // Without this the SDK only logs a warning when requestTimeout passes.
+        throwOnRequestTimeout: true,
         httpAgent: new http.Agent(agentOptions),
         httpsAgent: new https.Agent(agentOptions),
         connectionTimeout: 1000,
@@ -182,6 +220,8 @@ export class MessageSender {
   private readonly context: RemainingTime | undefined;
   private readonly requestTimeoutMs: number;
   private readonly concurrency: number;
+  private readonly maxSockets: number;
+  private readonly metrics: FanOutMetricsOptions | undefined;
   private readonly random: () => number;
 
   constructor(options: MessageSenderOptions) {
@@ -194,6 +234,8 @@ export class MessageSender {
     this.context = options.context;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 3000;
     this.concurrency = Math.max(1, options.concurrency ?? 32);
+    this.maxSockets = Math.max(1, options.maxSockets ?? Math.max(64, this.concurrency));
+    this.metrics = options.metrics;
     this.random = options.random ?? Math.random;
   }
 
@@ -207,7 +249,7 @@ export class MessageSender {
   }
 
   private client(): Promise<ManagementClient> {
-    return managementClient(this.endpoint, this.region, this.requestTimeoutMs);
+    return managementClient(this.endpoint, this.region, this.requestTimeoutMs, this.maxSockets);
   }
 
   /** Milliseconds left before the reserve, or Infinity without a context. */
@@ -232,7 +274,12 @@ export class MessageSender {
     return this.sendBytes(connectionId, this.checkPayload(payload), options);
   }
 
-  private async sendBytes(connectionId: string, data: Uint8Array, options: SendOptions): Promise<SendResult> {
+  private async sendBytes(
+    connectionId: string,
+    data: Uint8Array,
+    options: SendOptions,
+    hooks?: AttemptHooks,
+  ): Promise<SendResult> {
     const { PostToConnectionCommand } = await managementApi();
     const client = await this.client();
     let lastError: unknown;
@@ -246,20 +293,27 @@ export class MessageSender {
       }
       const left = this.timeLeft();
       if (left < 50) return this.deadline(connectionId, attempt - 1, lastError);
+      const ticket = hooks?.started();
       try {
+        // Far from the deadline the request timeout bounds the call; an abort signal is added
+        // only near it (per-call options would also bypass the SDK's middleware cache).
+        const nearDeadline = Number.isFinite(left) && left < this.requestTimeoutMs + 1000;
         await client.send(
           new PostToConnectionCommand({ ConnectionId: connectionId, Data: data }),
-          Number.isFinite(left) ? { abortSignal: AbortSignal.timeout(Math.floor(left)) } : {},
+          nearDeadline ? { abortSignal: AbortSignal.timeout(Math.floor(left)) } : undefined,
         );
+        hooks?.succeeded();
         return { connectionId, status: 'delivered', attempts: attempt };
       } catch (error) {
         lastError = error;
         const kind = classifySendError(error);
         if (kind === 'gone') {
-          await this.removeGone(connectionId, options.topic);
+          if (hooks?.gone) hooks.gone(connectionId);
+          else await this.removeGone(connectionId, options.topic);
           return { connectionId, status: 'gone', attempts: attempt };
         }
-        if (kind === 'fatal') return this.failed(connectionId, attempt, error);
+        if (isThrottle(error)) hooks?.throttled(ticket ?? 0);
+        if (kind === 'fatal') return this.failed(connectionId, attempt, error, false);
         this.logger?.debug('PostToConnection failed, will retry', {
           connectionId,
           attempt,
@@ -267,7 +321,7 @@ export class MessageSender {
         });
       }
     }
-    return this.failed(connectionId, this.retry.maxAttempts, lastError);
+    return this.failed(connectionId, this.retry.maxAttempts, lastError, true);
   }
 
   /**
@@ -312,11 +366,11 @@ export class MessageSender {
     return Number.isFinite(left) ? { abortSignal: AbortSignal.timeout(Math.max(1, Math.floor(left))) } : {};
   }
 
-  private failed(connectionId: string, attempts: number, error: unknown): SendResult {
+  private failed(connectionId: string, attempts: number, error: unknown, retryable: boolean): SendResult {
     const name = (error as Error)?.name ?? 'Error';
     const message = (error as Error)?.message ?? String(error);
     this.logger?.warn('PostToConnection failed', { connectionId, attempts, errorName: name, httpStatusCode: statusOf(error) });
-    return { connectionId, status: 'failed', attempts, errorName: name, error: message };
+    return { connectionId, status: 'failed', attempts, errorName: name, error: message, retryable };
   }
 
   private deadline(connectionId: string, attempts: number, lastError: unknown): SendResult {
@@ -326,6 +380,7 @@ export class MessageSender {
       attempts,
       errorName: 'DeadlineExceeded',
       error: `stopped to stay within the Lambda's remaining time${lastError ? ` (last error: ${(lastError as Error).name})` : ''}`,
+      retryable: true,
     };
     this.logger?.warn('PostToConnection abandoned at the deadline', { connectionId, attempts });
     return result;
@@ -343,9 +398,18 @@ export class MessageSender {
   }
 
   /**
-   * Sends one payload to many connections with bounded concurrency. The ids may come from
-   * an array or an async iterable (for example pages of a subscribers Query, flattened), so
-   * the whole audience never has to sit in memory. Duplicate ids are sent once.
+   * Sends one payload to many connections. The ids may come from an array or an async
+   * iterable (for example pages of a subscribers Query, flattened), so the whole audience
+   * never has to sit in memory. Duplicate ids are sent once.
+   *
+   * - At most `concurrency` requests in flight, on keep-alive sockets.
+   * - AIMD: a throttled answer halves the limit (once per round trip: answers to requests
+   *   started before the last cut do not cut again), each success adds 1/limit of a slot,
+   *   so the limit climbs back by about one per round trip, up to `concurrency`.
+   * - Gone connections are removed in batches (BatchGetItem for their topics, then
+   *   BatchWriteItem deletes, unprocessed items retried), not one by one.
+   * - With `metrics`, writes one CloudWatch EMF line with the summary.
+   *
    * Throws PayloadTooLargeError before sending anything.
    */
   async fanOut(
@@ -355,34 +419,220 @@ export class MessageSender {
   ): Promise<FanOutSummary> {
     const data = this.checkPayload(payload);
     const started = performance.now();
-    const summary: FanOutSummary = { total: 0, delivered: 0, gone: 0, failed: 0, retried: 0, durationMs: 0, failures: [] };
+    const ceiling = Math.max(1, Math.floor(options.concurrency ?? this.concurrency));
+    const floor = Math.min(ceiling, Math.max(1, Math.floor(options.minConcurrency ?? ceiling / 16)));
+    const summary: FanOutSummary = {
+      total: 0,
+      delivered: 0,
+      gone: 0,
+      failed: 0,
+      retried: 0,
+      retries: 0,
+      throttled: 0,
+      concurrency: { initial: ceiling, final: ceiling, lowest: ceiling },
+      durationMs: 0,
+      failures: [],
+    };
     const seen = new Set<string>();
-    const iterator = toAsyncIterator(connectionIds);
-    const concurrency = Math.max(1, options.concurrency ?? this.concurrency);
+    const limiter = new AimdLimiter(ceiling, floor);
+    const remover = new GoneRemover(this.store, options.topic, this.logger);
+    const hooks: AttemptHooks = {
+      started: () => limiter.ticket(),
+      succeeded: () => limiter.onSuccess(),
+      throttled: (ticket) => {
+        summary.throttled++;
+        limiter.onThrottle(ticket);
+      },
+      gone: (connectionId) => remover.add(connectionId),
+    };
 
-    const worker = async (): Promise<void> => {
-      for (;;) {
-        const next = await iterator.next();
-        if (next.done) return;
-        const connectionId = next.value;
+    let inFlight = 0;
+    let wake: (() => void) | undefined;
+    const settled = () => {
+      inFlight--;
+      const w = wake;
+      wake = undefined;
+      w?.();
+    };
+    const running = new Set<Promise<void>>();
+    try {
+      for await (const connectionId of connectionIds) {
         if (seen.has(connectionId)) continue;
         seen.add(connectionId);
         summary.total++;
-        const result = await this.sendBytes(connectionId, data, options);
-        summary[result.status]++;
-        if (result.attempts > 1) summary.retried++;
-        if (result.status === 'failed' && summary.failures.length < 50) summary.failures.push(result);
+        while (inFlight >= limiter.limit) await new Promise<void>((resolve) => (wake = resolve));
+        inFlight++;
+        const task: Promise<void> = this.sendBytes(connectionId, data, options, hooks).then(
+          (result) => {
+            summary[result.status]++;
+            summary.retries += Math.max(0, result.attempts - 1);
+            if (result.attempts > 1) summary.retried++;
+            if (result.status === 'failed' && summary.failures.length < 50) summary.failures.push(result);
+            options.onResult?.(result);
+            running.delete(task);
+            settled();
+          },
+          (error: unknown) => {
+            // sendBytes resolves every outcome; this is a bug or an SDK load failure.
+            summary.failed++;
+            if (summary.failures.length < 50) {
+              summary.failures.push({ connectionId, status: 'failed', attempts: 0, errorName: (error as Error)?.name, error: String(error), retryable: true });
+            }
+            options.onResult?.({ connectionId, status: 'failed', attempts: 0, retryable: true });
+            running.delete(task);
+            settled();
+          },
+        );
+        running.add(task);
       }
-    };
-    await Promise.all(Array.from({ length: concurrency }, worker));
+    } finally {
+      // Also when the id source throws (a failed Query page): no send is left running and
+      // the gone connections found so far are still removed.
+      await Promise.all(running);
+      await remover.flush();
+    }
+    summary.concurrency.final = Math.floor(limiter.limit);
+    summary.concurrency.lowest = limiter.lowest;
     summary.durationMs = Math.round(performance.now() - started);
+    if (this.metrics) writeFanOutMetrics(this.metrics, summary, options);
     return summary;
   }
 }
 
-/** One iterator several workers can pull from: an async generator queues concurrent next() calls. */
-function toAsyncIterator(source: Iterable<string> | AsyncIterable<string>): AsyncIterator<string> {
-  return (async function* () {
-    yield* source;
-  })();
+interface AttemptHooks {
+  /** A request is about to start; returns its ticket (a sequence number). */
+  started(): number;
+  succeeded(): void;
+  throttled(ticket: number): void;
+  /** Gone connections are handed over for batched removal instead of removed one by one. */
+  gone?: (connectionId: string) => void;
+}
+
+function isThrottle(error: unknown): boolean {
+  const name = (error as { name?: string })?.name;
+  return statusOf(error) === 429 || name === 'LimitExceededException' || name === 'ThrottlingException';
+}
+
+/**
+ * Additive-increase / multiplicative-decrease limit on requests in flight. A throttle cuts
+ * the limit in half, but only for requests started after the previous cut: one burst of
+ * 429s from the same round trip counts once.
+ */
+export class AimdLimiter {
+  limit: number;
+  lowest: number;
+  private sequence = 0;
+  private lastCut = 0;
+
+  constructor(
+    private readonly ceiling: number,
+    private readonly floor: number,
+  ) {
+    this.limit = ceiling;
+    this.lowest = ceiling;
+  }
+
+  ticket(): number {
+    return ++this.sequence;
+  }
+
+  onSuccess(): void {
+    if (this.limit < this.ceiling) this.limit = Math.min(this.ceiling, this.limit + 1 / Math.floor(this.limit));
+  }
+
+  onThrottle(ticket: number): void {
+    if (ticket <= this.lastCut) return;
+    this.lastCut = this.sequence;
+    this.limit = Math.max(this.floor, Math.floor(this.limit / 2));
+    this.lowest = Math.min(this.lowest, this.limit);
+  }
+}
+
+/** Collects gone connection ids during a fan-out and removes them in batches. */
+class GoneRemover {
+  private pending: string[] = [];
+  private readonly work: Array<Promise<void>> = [];
+
+  constructor(
+    private readonly store: ConnectionStore | undefined,
+    private readonly topic: string | undefined,
+    private readonly logger: Logger | undefined,
+    private readonly batchSize = 100,
+  ) {}
+
+  add(connectionId: string): void {
+    if (!this.store) return;
+    this.pending.push(connectionId);
+    if (this.pending.length >= this.batchSize) this.startBatch();
+  }
+
+  private startBatch(): void {
+    const ids = this.pending;
+    this.pending = [];
+    if (ids.length === 0 || !this.store) return;
+    const store = this.store;
+    this.work.push(
+      store.removeConnections(ids, { alsoTopics: this.topic ? [this.topic] : [] }).then(
+        (removed) => this.logger?.debug('removed gone connections', { count: ids.length, ...removed }),
+        // TTL removes the rows later; delivery to the others is unaffected.
+        (error: unknown) => this.logger?.warn('could not remove gone connections', { count: ids.length, error }),
+      ),
+    );
+  }
+
+  async flush(): Promise<void> {
+    this.startBatch();
+    await Promise.all(this.work);
+  }
+}
+
+/** One CloudWatch Embedded Metric Format line for a fan-out. */
+export function fanOutMetricsLine(
+  metrics: FanOutMetricsOptions,
+  summary: FanOutSummary,
+  properties: Record<string, unknown> = {},
+  timestamp = Date.now(),
+): string {
+  const count = (name: string) => ({ Name: name, Unit: 'Count' });
+  return JSON.stringify({
+    _aws: {
+      Timestamp: timestamp,
+      CloudWatchMetrics: [
+        {
+          Namespace: metrics.namespace ?? 'wskit',
+          Dimensions: [['Service']],
+          Metrics: [
+            count('Recipients'),
+            count('Delivered'),
+            count('Gone'),
+            count('Failed'),
+            count('Retried'),
+            count('Retries'),
+            count('Throttled'),
+            { Name: 'FanOutDuration', Unit: 'Milliseconds' },
+            count('FinalConcurrency'),
+          ],
+        },
+      ],
+    },
+    ...properties,
+    Service: metrics.service,
+    Recipients: summary.total,
+    Delivered: summary.delivered,
+    Gone: summary.gone,
+    Failed: summary.failed,
+    Retried: summary.retried,
+    Retries: summary.retries,
+    Throttled: summary.throttled,
+    FanOutDuration: summary.durationMs,
+    FinalConcurrency: summary.concurrency.final,
+  });
+}
+
+function writeFanOutMetrics(metrics: FanOutMetricsOptions, summary: FanOutSummary, options: FanOutOptions): void {
+  const properties: Record<string, unknown> = { ...options.metricProperties };
+  if (options.topic) properties.topic = options.topic;
+  const line = fanOutMetricsLine(metrics, summary, properties);
+  if (metrics.write) metrics.write(line);
+  else process.stdout.write(`${line}\n`);
 }

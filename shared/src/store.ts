@@ -21,6 +21,7 @@ import { DEFAULT_MAX_TOPICS_PER_CONNECTION } from './config';
 export const CONNECTION_SK = 'meta';
 export const BY_USER_INDEX = 'byUser';
 const BATCH_WRITE_MAX = 25;
+const BATCH_GET_MAX = 100;
 
 export const connectionKey = (connectionId: string) => ({ pk: `conn#${connectionId}`, sk: CONNECTION_SK });
 export const subscriptionKey = (topic: string, connectionId: string) => ({
@@ -172,6 +173,53 @@ export class ConnectionStore {
     await this.batchDelete(keys);
     this.logger?.debug('connection removed', { connectionId, existed: Attributes !== undefined, subscriptionsRemoved: keys.length });
     return { existed: Attributes !== undefined, subscriptionsRemoved: keys.length };
+  }
+
+  /**
+   * Removes many connections at once (a fan-out's gone recipients): one BatchGetItem per
+   * 100 connections reads their `topics`, then BatchWriteItem deletes, 25 at a time, every
+   * subscription (plus `alsoTopics`) and then the connection items; unprocessed keys and
+   * items are retried with backoff. Idempotent.
+   */
+  async removeConnections(
+    connectionIds: readonly string[],
+    options: { alsoTopics?: readonly string[] } = {},
+  ): Promise<{ connections: number; subscriptionsRemoved: number }> {
+    const ids = [...new Set(connectionIds)];
+    if (ids.length === 0) return { connections: 0, subscriptionsRemoved: 0 };
+    const { BatchGetCommand } = await dynamoDbDoc();
+    const client = await this.client();
+    const topicsOf = new Map<string, Set<string>>(ids.map((id) => [id, new Set(options.alsoTopics ?? [])]));
+    for (let start = 0; start < ids.length; start += BATCH_GET_MAX) {
+      let keys: Array<Record<string, unknown>> = ids.slice(start, start + BATCH_GET_MAX).map(connectionKey);
+      for (let attempt = 0; keys.length > 0; attempt++) {
+        if (attempt > 0) {
+          if (attempt > 8) throw new Error(`BatchGetItem left ${keys.length} keys unprocessed after ${attempt} attempts`);
+          await sleep(Math.random() * Math.min(1000, 25 * 2 ** attempt));
+        }
+        const out = await client.send(
+          new BatchGetCommand({
+            RequestItems: {
+              [this.tableName]: {
+                Keys: keys,
+                ProjectionExpression: 'connectionId, topics',
+                ConsistentRead: true,
+              },
+            },
+          }),
+        );
+        for (const item of out.Responses?.[this.tableName] ?? []) {
+          const set = topicsOf.get(String(item.connectionId));
+          for (const topic of toStringArray(item.topics)) set?.add(topic);
+        }
+        keys = (out.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as typeof keys;
+      }
+    }
+    const subscriptionKeys = [...topicsOf].flatMap(([id, topics]) => [...topics].map((t) => subscriptionKey(t, id)));
+    // Subscriptions first: if this stops half-way, the connection item still lists them.
+    await this.batchDelete(subscriptionKeys);
+    await this.batchDelete(ids.map(connectionKey));
+    return { connections: ids.length, subscriptionsRemoved: subscriptionKeys.length };
   }
 
   /** BatchWriteItem deletes in chunks of 25, retrying unprocessed items with backoff. */
