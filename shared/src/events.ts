@@ -50,7 +50,7 @@ export interface LambdaContextLike {
   getRemainingTimeInMillis?: () => number;
 }
 
-/** The signed-in user, from `requestContext.authorizer` (see CONTRACT.md, the authorizer's contract). */
+/** The signed-in user, from `requestContext.authorizer` (the authorizer context described in the repository README). */
 export interface Session {
   userId: string;
   /** Space-separated scopes, "" when none. */

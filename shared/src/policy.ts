@@ -1,5 +1,5 @@
 /**
- * Topic policy (CONTRACT.md): deny by default. A signed-in user may subscribe to and publish
+ * Topic policy: deny by default. A signed-in user may subscribe to and publish
  * on `user:<own userId>`, on any topic starting with a public prefix of the environment, and
  * on topics their token's scopes grant: `subscribe:<prefix>`, `publish:<prefix>`,
  * `topics:<prefix>` (both), each a prefix match. An empty prefix grants nothing.

@@ -1,5 +1,5 @@
 /**
- * ConnectionStore: the one table (CONTRACT.md "Data").
+ * ConnectionStore: the one table (data model in the repository README).
  *
  *   connection:   pk = conn#<connectionId>, sk = meta
  *   subscription: pk = topic#<topic>,       sk = sub#<connectionId>

@@ -76,7 +76,7 @@ variable "timeout" {
 }
 
 variable "environment_variables" {
-  description = "Environment variables of the function (see CONTRACT.md for the WSKIT_* variables each function reads)."
+  description = "Environment variables of the function (the WSKIT_* variables each function reads are listed in the Configuration section of the repository README)."
   type        = map(string)
   default     = {}
 }

@@ -123,7 +123,7 @@ variable "additional_policy_statements" {
 }
 
 ################################################################################
-# Behaviour (CONTRACT.md environment variables)
+# Behaviour (the functions' environment variables, see the repository README)
 ################################################################################
 
 variable "max_connections_per_user" {
