@@ -203,7 +203,7 @@ function stopClient() {
   const previous = client;
   client = undefined;
   window.wskitClient = undefined;
-  for (const unsubscribe of subscriptions.values()) unsubscribe();
+  // close() ends the server's subscriptions with the connection: no unsubscribe frames needed.
   subscriptions.clear();
   renderSubscriptions();
   clearFacts();
