@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Builds the Lambda artifacts:
+# Builds the Lambda artifacts and the client SDK bundle:
 #   1. type-checks every workspace that has TypeScript sources (tsc -p <ws>, noEmit);
 #   2. bundles each lambda/<name>/src/index.ts with esbuild  -> dist/lambda/<name>/index.mjs
 #      (metafile beside it as meta.json; scripts/bundle.mjs);
 #   3. zips each bundle reproducibly                          -> dist/lambda/<name>.zip
 #      prints the size table and fails when a zip is over its budget in lambda/budgets.json
-#      (scripts/package-lambdas.mjs).
+#      (scripts/package-lambdas.mjs);
+#   4. builds the client SDK's browser bundle                 -> client/dist/wskit-client.js
+#      (+ .map and .d.ts; client/build.mjs), which the local gateway's demo page loads.
 #
 # Usage: ./build.sh [--no-typecheck] [--aws-sdk bundle|external]
 set -euo pipefail
@@ -17,7 +19,7 @@ while [[ $# -gt 0 ]]; do
   case "$1" in
     --no-typecheck) typecheck=0 ;;
     --aws-sdk) bundle_args+=(--aws-sdk "${2:?--aws-sdk needs bundle or external}"); shift ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "build.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -45,3 +47,4 @@ fi
 rm -rf dist/lambda
 nice -n 10 node scripts/bundle.mjs "${bundle_args[@]}"
 node scripts/package-lambdas.mjs
+nice -n 10 node client/build.mjs

@@ -46,7 +46,7 @@ Options:
   --callback-latency-ms <n>        extra latency on every @connections call (default 0)
   --log-level <level>              WSKIT_LOG_LEVEL for the functions (default INFO)
   --quiet                          do not print the functions' logs and connection events
-  --no-build                       never run ./build.sh, even when bundles are stale
+  --no-build                       never build (./build.sh, client/build.mjs), even when stale
   -h, --help                       this help`;
 
 /** @param {string} message */
@@ -140,19 +140,35 @@ function bundlesAreStale() {
   return undefined;
 }
 
+/** The demo page loads the client SDK's browser bundle; undefined when it is up to date. */
+function clientBundleIsStale() {
+  const bundle = path.join(repoRoot, 'client', 'dist', 'wskit-client.js');
+  if (!existsSync(bundle)) return 'client/dist/wskit-client.js is missing';
+  if (statSync(bundle).mtimeMs < newestMtime(path.join(repoRoot, 'client', 'src'))) return 'client/dist/wskit-client.js is older than its sources';
+  return undefined;
+}
+
+/** @param {string} reason  @param {string} what  @param {string} file  @param {string[]} fileArgs */
+function build(reason, what, file, fileArgs) {
+  if (args['no-build']) {
+    process.stderr.write(`start: ${reason}; starting anyway (--no-build)\n`);
+    return;
+  }
+  process.stderr.write(`start: ${reason}: running ${what}\n`);
+  // The build's output goes to stderr: stdout is only what start prints below.
+  const result = spawnSync(file, fileArgs, { cwd: repoRoot, stdio: ['ignore', 2, 2] });
+  if (result.status !== 0) fail(`${what} failed (see its output above); fix the build, then run npm start again`);
+}
+
 const staleReason = args['dist-dir'] ? undefined : bundlesAreStale();
 if (staleReason) {
-  if (args['no-build']) {
-    process.stderr.write(`start: ${staleReason}; starting anyway (--no-build)\n`);
-  } else {
-    const buildScript = path.join(repoRoot, 'build.sh');
-    if (!existsSync(buildScript)) fail(`${staleReason}, and there is no ./build.sh to build it`);
-    process.stderr.write(`start: ${staleReason}: running ./build.sh\n`);
-    // The build's output goes to stderr: stdout is only what start prints below.
-    const result = spawnSync('bash', [buildScript], { cwd: repoRoot, stdio: ['ignore', 2, 2] });
-    if (result.status !== 0) fail('./build.sh failed (see its output above); fix the build, then run npm start again');
-  }
+  const buildScript = path.join(repoRoot, 'build.sh');
+  if (!existsSync(buildScript) && !args['no-build']) fail(`${staleReason}, and there is no ./build.sh to build it`);
+  // ./build.sh builds the client bundle too.
+  build(staleReason, './build.sh', 'bash', [buildScript]);
 }
+const clientStaleReason = clientBundleIsStale();
+if (clientStaleReason) build(clientStaleReason, 'node client/build.mjs', process.execPath, [path.join(repoRoot, 'client', 'build.mjs')]);
 
 // ------------------------------------------------------------------ start
 

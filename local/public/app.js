@@ -1,22 +1,43 @@
-// The demo page: connect as a user, subscribe, publish, watch messages arrive.
-// All WebSocket handling sits in connection.js so it can be replaced by the client SDK.
-import { DemoConnection } from './connection.js';
+// The demo page: connect as a user, subscribe, publish, watch messages arrive. The
+// connection is the client SDK (@wskit/client), served by the gateway at /wskit-client.js:
+// it reconnects with backoff, waits for the browser to come back online, restores the
+// subscriptions and queues what is published meanwhile.
 
 /** @param {string} id */
 const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
 const wsUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/`;
-const subscriptions = new Set();
+/** topic -> the SDK's unsubscribe function */
+const subscriptions = new Map();
 let messageCount = 0;
+/** @type {any} the current WskitClient, undefined when disconnected */
+let client;
 
-/** @param {'idle' | 'connecting' | 'open' | 'closed'} state  @param {string} text */
+/**
+ * @param {'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed' | 'unavailable'} state
+ * @param {string} text
+ */
 function setStatus(state, text) {
   $('status').dataset.state = state;
   $('status-text').textContent = text;
-  const open = state === 'open';
-  for (const id of ['subscribe', 'publish', 'disconnect']) /** @type {HTMLButtonElement} */ ($(id)).disabled = !open;
+  const live = state === 'open' || state === 'connecting' || state === 'reconnecting';
+  // While reconnecting, subscribe and publish stay usable: the SDK queues them.
+  for (const id of ['subscribe', 'publish']) /** @type {HTMLButtonElement} */ ($(id)).disabled = !(state === 'open' || state === 'reconnecting');
+  /** @type {HTMLButtonElement} */ ($('disconnect')).disabled = !live;
   const connectButton = /** @type {HTMLButtonElement} */ ($('connect'));
-  connectButton.disabled = state === 'connecting';
-  connectButton.textContent = open ? 'Reconnect' : 'Connect';
+  connectButton.disabled = state === 'unavailable';
+  connectButton.textContent = live ? 'Reconnect' : 'Connect';
+}
+
+/** @param {string} text  @param {'warn' | 'bad'} [kind] */
+function showNotice(text, kind = 'warn') {
+  const notice = $('notice');
+  notice.textContent = text;
+  notice.className = `notice ${kind}`;
+  notice.hidden = false;
+}
+
+function hideNotice() {
+  $('notice').hidden = true;
 }
 
 /** @param {'in' | 'out'} direction  @param {string} text */
@@ -36,9 +57,8 @@ function logFrame(direction, text) {
   while (list.children.length > 200) list.lastElementChild?.remove();
 }
 
-/** @param {Record<string, unknown>} frame */
-function showMessage(frame) {
-  if (frame.type !== 'message') return;
+/** @param {{ topic: string, data: unknown, ts?: number }} message */
+function showMessage(message) {
   const list = $('messages');
   list.querySelector('.empty')?.remove();
   const li = document.createElement('li');
@@ -46,13 +66,13 @@ function showMessage(frame) {
   const head = document.createElement('header');
   const topic = document.createElement('span');
   topic.className = 'topic';
-  topic.textContent = String(frame.topic);
+  topic.textContent = String(message.topic);
   const time = document.createElement('time');
-  time.textContent = new Date(Number(frame.ts) || Date.now()).toLocaleTimeString();
+  time.textContent = new Date(Number(message.ts) || Date.now()).toLocaleTimeString();
   head.append(topic, time);
   const data = document.createElement('div');
   data.className = 'data';
-  data.textContent = typeof frame.data === 'string' ? frame.data : JSON.stringify(frame.data, null, 2);
+  data.textContent = typeof message.data === 'string' ? message.data : JSON.stringify(message.data, null, 2);
   li.append(head, data);
   list.prepend(li);
   $('message-count').textContent = String(++messageCount);
@@ -68,7 +88,7 @@ function renderSubscriptions() {
     list.append(empty);
     return;
   }
-  for (const topic of subscriptions) {
+  for (const [topic, unsubscribe] of subscriptions) {
     const li = document.createElement('li');
     li.textContent = topic;
     const remove = document.createElement('button');
@@ -76,14 +96,10 @@ function renderSubscriptions() {
     remove.title = `Unsubscribe from ${topic}`;
     remove.setAttribute('aria-label', `Unsubscribe from ${topic}`);
     remove.textContent = '×';
-    remove.addEventListener('click', async () => {
-      try {
-        await connection.request('unsubscribe', { topic });
-        subscriptions.delete(topic);
-        renderSubscriptions();
-      } catch (err) {
-        feedback(String(/** @type {Error} */ (err).message), 'bad');
-      }
+    remove.addEventListener('click', () => {
+      unsubscribe();
+      subscriptions.delete(topic);
+      renderSubscriptions();
     });
     li.append(remove);
     list.append(li);
@@ -97,22 +113,19 @@ function feedback(text, kind = '') {
   el.className = `feedback ${kind}`;
 }
 
-const connection = new DemoConnection({
-  onState: (state, detail) => {
-    if (state === 'connecting') setStatus('connecting', 'Connecting…');
-    else if (state === 'open') setStatus('open', 'Connected');
-    else {
-      const why = detail && detail.code !== 1005 ? ` (${detail.code}${detail.reason ? ` ${detail.reason}` : ''})` : '';
-      setStatus('closed', `Disconnected${why}`);
-      subscriptions.clear();
-      renderSubscriptions();
-      $('connection-id').textContent = '—';
-      $('rtt').textContent = '—';
-    }
-  },
-  onMessage: showMessage,
-  onFrame: logFrame,
-});
+function clearFacts() {
+  $('connection-id').textContent = '—';
+  $('connection-id').title = '';
+  $('rtt').textContent = '—';
+}
+
+/** A close reason of the SDK (`{ kind, code?, message? }`) in words. */
+function describeReason(/** @type {{ kind: string, code?: number, message?: string } | undefined} */ reason) {
+  if (!reason) return '';
+  if (reason.kind === 'offline') return 'the browser is offline';
+  if (reason.kind === 'server-close') return `the server closed it${reason.code ? ` (${reason.code}${reason.message ? ` ${reason.message}` : ''})` : ''}`;
+  return reason.kind.replace(/-/g, ' ') + (reason.message ? `: ${reason.message}` : '');
+}
 
 async function mintToken(/** @type {string} */ sub) {
   const res = await fetch('/dev/token', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ sub }) });
@@ -121,65 +134,128 @@ async function mintToken(/** @type {string} */ sub) {
   return /** @type {string} */ (body.token);
 }
 
-$('connect-form').addEventListener('submit', async (event) => {
-  event.preventDefault();
-  const user = /** @type {HTMLInputElement} */ ($('user')).value.trim();
+/** @param {(options: object) => any} connect  @param {string} user */
+function startClient(connect, user) {
+  stopClient();
   feedback('');
-  try {
-    setStatus('connecting', 'Minting a token…');
-    const token = await mintToken(user);
-    await connection.connect(wsUrl, token);
-    const welcome = await connection.request('hello');
-    if (welcome.type !== 'welcome') throw new Error(String(welcome.message ?? 'no welcome'));
-    $('connection-id').textContent = String(welcome.connectionId);
-    $('connection-id').title = String(welcome.connectionId);
-    $('user-id').textContent = String(welcome.userId);
-    $('own-topic').textContent = `user:${welcome.userId}`;
-    const sent = performance.now();
-    await connection.request('ping', { ts: Date.now() });
-    $('rtt').textContent = `${Math.round(performance.now() - sent)} ms`;
-  } catch (err) {
-    setStatus('closed', String(/** @type {Error} */ (err).message));
-  }
-});
+  setStatus('connecting', 'Connecting…');
+  // A provider, not a string: the SDK asks again when the token is about to expire or refused.
+  const next = connect({ url: wsUrl, token: () => mintToken(user) });
+  client = next;
+  window.wskitClient = next;
+  let connections = 0;
 
-$('disconnect').addEventListener('click', () => connection.close());
-
-$('subscribe-form').addEventListener('submit', async (event) => {
-  event.preventDefault();
-  const topic = /** @type {HTMLInputElement} */ ($('topic')).value.trim();
-  try {
-    const reply = await connection.request('subscribe', { topic });
-    if (reply.type === 'ack') {
-      subscriptions.add(topic);
-      renderSubscriptions();
-      feedback(`Subscribed to ${topic}`, 'ok');
-    } else {
-      feedback(String(reply.message ?? reply.code), 'bad');
+  next.on('state', (/** @type {{ state: string, reason?: any }} */ { state, reason }) => {
+    if (client !== next) return;
+    if (state === 'connecting') setStatus('connecting', 'Connecting…');
+    else if (state === 'open') {
+      setStatus('open', 'Connected');
+      hideNotice();
+    } else if (state === 'reconnecting') {
+      setStatus('reconnecting', reason?.kind === 'offline' ? 'Offline · waiting for the network' : 'Reconnecting…');
+      $('rtt').textContent = '—';
+      showNotice(
+        `Connection lost: ${describeReason(reason)}. Reconnecting${reason?.kind === 'offline' ? ' as soon as the browser is back online' : ''}; ` +
+          'your subscriptions are restored and messages you publish meanwhile are sent then.',
+      );
+    } else if (state === 'closed') {
+      const why = reason && reason.kind !== 'client' ? ` (${describeReason(reason)})` : '';
+      setStatus('closed', `Disconnected${why}`);
+      hideNotice();
+      clearFacts();
     }
-  } catch (err) {
-    feedback(String(/** @type {Error} */ (err).message), 'bad');
-  }
-});
+  });
+  next.on('reconnecting', (/** @type {{ attempt: number, delayMs?: number }} */ { attempt, delayMs }) => {
+    if (client !== next || delayMs === undefined) return;
+    $('status-text').textContent = `Reconnecting · attempt ${attempt} in ${(delayMs / 1000).toFixed(1)} s`;
+  });
+  next.on('open', async (/** @type {{ connectionId: string, userId?: string }} */ { connectionId, userId }) => {
+    if (client !== next) return;
+    $('reconnects').textContent = String(connections++);
+    $('connection-id').textContent = connectionId;
+    $('connection-id').title = connectionId;
+    $('user-id').textContent = userId ?? user;
+    $('own-topic').textContent = `user:${userId ?? user}`;
+    try {
+      const sent = performance.now();
+      await next.request('ping', { ts: Date.now() });
+      $('rtt').textContent = `${Math.round(performance.now() - sent)} ms`;
+    } catch {
+      // the connection went away again; the state badge says so
+    }
+  });
+  next.on('network', (/** @type {{ online: boolean }} */ { online }) => {
+    if (client !== next || next.state !== 'open') return;
+    // The socket may survive a short outage: the SDK pings it and replaces it if it died.
+    if (online) hideNotice();
+    else showNotice('The browser went offline: checking whether the connection is still alive…');
+  });
+  next.on('frame', (/** @type {{ direction: 'in' | 'out', text: string }} */ { direction, text }) => logFrame(direction, text));
+  next.on('subscriptionError', (/** @type {{ topic: string, error: Error }} */ { topic, error }) => {
+    subscriptions.delete(topic);
+    renderSubscriptions();
+    feedback(`${topic}: ${error.message}`, 'bad');
+  });
+  next.on('dropped', (/** @type {{ action: string }} */ { action }) => feedback(`A queued ${action} was dropped: the offline queue is full`, 'bad'));
+}
 
-$('publish-form').addEventListener('submit', async (event) => {
-  event.preventDefault();
-  const topic = /** @type {HTMLInputElement} */ ($('publish-topic')).value.trim();
-  const data = /** @type {HTMLTextAreaElement} */ ($('publish-data')).value;
-  try {
-    const reply = await connection.request('publish', { topic, data });
-    if (reply.type === 'ack') {
+function stopClient() {
+  const previous = client;
+  client = undefined;
+  window.wskitClient = undefined;
+  // close() ends the server's subscriptions with the connection: no unsubscribe frames needed.
+  subscriptions.clear();
+  renderSubscriptions();
+  clearFacts();
+  hideNotice();
+  void previous?.close();
+}
+
+/** @param {(options: object) => any} connect */
+function wireUp(connect) {
+  $('connect-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    startClient(connect, /** @type {HTMLInputElement} */ ($('user')).value.trim());
+  });
+
+  $('disconnect').addEventListener('click', () => {
+    stopClient();
+    setStatus('closed', 'Disconnected');
+  });
+
+  $('subscribe-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const topic = /** @type {HTMLInputElement} */ ($('topic')).value.trim();
+    if (!client || subscriptions.has(topic)) return;
+    const unsubscribe = client.subscribe(topic, (/** @type {unknown} */ _data, /** @type {any} */ message) => showMessage(message));
+    subscriptions.set(topic, unsubscribe);
+    renderSubscriptions();
+    try {
+      await unsubscribe.ready;
+      feedback(`Subscribed to ${topic}`, 'ok');
+    } catch (err) {
+      // subscriptionError has removed the chip and said why
+      feedback(`${topic}: ${/** @type {Error} */ (err).message}`, 'bad');
+    }
+  });
+
+  $('publish-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    if (!client) return;
+    const topic = /** @type {HTMLInputElement} */ ($('publish-topic')).value.trim();
+    const data = /** @type {HTMLTextAreaElement} */ ($('publish-data')).value;
+    if (client.state !== 'open') feedback('Queued: sent when the connection is back');
+    try {
+      const reply = await client.publish(topic, data);
       const n = Number(reply.delivered ?? 0);
       feedback(`Delivered to ${n} ${n === 1 ? 'connection' : 'connections'}`, 'ok');
+    } catch (err) {
+      feedback(String(/** @type {Error} */ (err).message), 'bad');
     }
-    else feedback(String(reply.message ?? reply.code), 'bad');
-  } catch (err) {
-    feedback(String(/** @type {Error} */ (err).message), 'bad');
-  }
-});
+  });
+}
 
 $('clear-frames').addEventListener('click', () => $('frames').replaceChildren());
-
 $('ws-url').textContent = wsUrl;
 fetch('/dev/config')
   .then((res) => res.json())
@@ -188,4 +264,14 @@ fetch('/dev/config')
     if (config.publicTopicPrefixes?.length) $('public-prefix').textContent = config.publicTopicPrefixes.join(', ');
   })
   .catch(() => undefined);
-setStatus('idle', 'Not connected');
+
+// Loaded at run time rather than by a static import, so that a missing bundle leaves a
+// page that says what to do instead of a blank one.
+try {
+  const sdk = await import('/wskit-client.js');
+  wireUp(sdk.connect);
+  setStatus('idle', 'Not connected');
+} catch {
+  setStatus('unavailable', 'Client SDK missing');
+  showNotice('The client SDK bundle (/wskit-client.js) is not built: run `node client/build.mjs` (./build.sh does it too), then reload this page.', 'bad');
+}

@@ -3,9 +3,14 @@ import type * as http from 'node:http';
 import * as path from 'node:path';
 import { publicDir, repoRoot } from './paths';
 
-/** Files served from elsewhere in the repository: the client SDK's browser bundle, once built. */
+/**
+ * Files served from elsewhere in the repository: the client SDK's browser bundle and its
+ * source map, once `node client/build.mjs` (or `./build.sh`) has built them.
+ */
+const clientDist = path.join(repoRoot, 'client', 'dist');
 const EXTRA_FILES: Record<string, string> = {
-  'wskit-client.js': path.join(repoRoot, 'client', 'dist', 'wskit-client.js'),
+  'wskit-client.js': path.join(clientDist, 'wskit-client.js'),
+  'wskit-client.js.map': path.join(clientDist, 'wskit-client.js.map'),
 };
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -15,18 +20,20 @@ const CONTENT_TYPES: Record<string, string> = {
   '.mjs': 'text/javascript; charset=utf-8',
   '.svg': 'image/svg+xml',
   '.json': 'application/json',
+  '.map': 'application/json',
 };
 
 /** Serves the demo page's files from `local/public/`; false when there is no such file. */
 export async function serveStatic(pathname: string, req: http.IncomingMessage, res: http.ServerResponse): Promise<boolean> {
   const name = pathname === '/' ? 'index.html' : pathname.slice(1);
   // Flat directory, plain names only: nothing outside public/ can be reached.
-  if (!/^[A-Za-z0-9_-]+\.[a-z]+$/.test(name)) return false;
+  const extraFile = Object.hasOwn(EXTRA_FILES, name) ? EXTRA_FILES[name] : undefined;
+  if (!extraFile && !/^[A-Za-z0-9_-]+\.[a-z]+$/.test(name)) return false;
   const type = CONTENT_TYPES[path.extname(name)];
   if (!type) return false;
   let content: Buffer;
   try {
-    content = await readFile(EXTRA_FILES[name] ?? path.join(publicDir, name));
+    content = await readFile(extraFile ?? path.join(publicDir, name));
   } catch {
     return false;
   }

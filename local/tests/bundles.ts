@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { defaultDistDir } from '../src';
+import { defaultDistDir, repoRoot } from '../src';
 
 const FUNCTIONS = ['connect', 'disconnect', 'message', 'authorizer'];
 
@@ -18,4 +18,16 @@ export function realBundles(): string {
     );
   }
   return distDir;
+}
+
+/**
+ * The client SDK's browser bundle the demo page loads (`client/dist/wskit-client.js`, built
+ * by ./build.sh or `node client/build.mjs`). Missing: the suite fails with what to run.
+ */
+export function clientBundle(): string {
+  const file = path.join(repoRoot, 'client', 'dist', 'wskit-client.js');
+  if (!existsSync(file)) {
+    throw new Error(`the demo page loads the client SDK, and ${file} is missing: run ./build.sh (or node client/build.mjs) first`);
+  }
+  return file;
 }
