@@ -8,3 +8,4 @@ export * from './store';
 export * from './sender';
 export { documentClient, toDocumentClient, type DocumentClient, type ManagementClient } from './aws';
 export * from './events';
+export * from './handler-scope';

@@ -6,32 +6,22 @@
  * 500: unexpected failure (logged with the request id). Never throws.
  */
 import {
+  handlerScope,
   ConnectionStore,
   MessageSender,
-  createLogger,
   maxConnectionsPerUserFromEnv,
   requestContextOf,
   sessionFromEvent,
   stringField,
-  tableNameFromEnv,
   type LambdaContextLike,
   type Logger,
   type WebSocketRequestContext,
   type WebSocketResult,
 } from '@wskit/shared';
 
-let logger: Logger | undefined;
-let store: ConnectionStore | undefined;
-
-function getLogger(): Logger {
-  return (logger ??= createLogger('wskit-connect'));
-}
-
-function getStore(): ConnectionStore {
-  const tableName = tableNameFromEnv();
-  if (store?.tableName !== tableName) store = new ConnectionStore({ tableName, logger: getLogger() });
-  return store;
-}
+const scope = handlerScope('wskit-connect');
+const getLogger = scope.logger;
+const getStore = scope.store;
 
 const reply = (statusCode: number, body?: string): WebSocketResult => (body === undefined ? { statusCode } : { statusCode, body });
 

@@ -4,28 +4,16 @@
  * or late event, or a row already gone, answers 200. Never throws.
  */
 import {
-  ConnectionStore,
-  createLogger,
+  handlerScope,
   requestContextOf,
   stringField,
-  tableNameFromEnv,
   type LambdaContextLike,
-  type Logger,
   type WebSocketResult,
 } from '@wskit/shared';
 
-let logger: Logger | undefined;
-let store: ConnectionStore | undefined;
-
-function getLogger(): Logger {
-  return (logger ??= createLogger('wskit-disconnect'));
-}
-
-function getStore(): ConnectionStore {
-  const tableName = tableNameFromEnv();
-  if (store?.tableName !== tableName) store = new ConnectionStore({ tableName, logger: getLogger() });
-  return store;
-}
+const scope = handlerScope('wskit-disconnect');
+const getLogger = scope.logger;
+const getStore = scope.store;
 
 export async function handler(event: unknown, context?: LambdaContextLike): Promise<WebSocketResult> {
   const requestContext = requestContextOf(event);

@@ -13,22 +13,19 @@
  * rotates to a fresh connection); every other action gets `TOKEN_EXPIRED`.
  */
 import {
+  handlerScope,
   ConfigError,
   ConnectionNotFoundError,
-  ConnectionStore,
   LIMITS,
   MessageSender,
   SubscriptionLimitError,
-  createLogger,
   errorFrame,
   isTopicAllowed,
-  maxTopicsPerConnectionFromEnv,
   parseClientFrame,
   publicTopicPrefixesFromEnv,
   requestContextOf,
   sessionFromEvent,
   stringField,
-  tableNameFromEnv,
   utf8Bytes,
   type AckFrame,
   type ClientFrame,
@@ -43,21 +40,9 @@ import {
   type WebSocketResult,
 } from '@wskit/shared';
 
-let logger: Logger | undefined;
-let store: ConnectionStore | undefined;
-
-function getLogger(): Logger {
-  return (logger ??= createLogger('wskit-message'));
-}
-
-function getStore(): ConnectionStore {
-  const tableName = tableNameFromEnv();
-  const maxTopicsPerConnection = maxTopicsPerConnectionFromEnv();
-  if (store?.tableName !== tableName || store.maxTopicsPerConnection !== maxTopicsPerConnection) {
-    store = new ConnectionStore({ tableName, maxTopicsPerConnection, logger: getLogger() });
-  }
-  return store;
-}
+const scope = handlerScope('wskit-message', { topicLimitFromEnv: true });
+const getLogger = scope.logger;
+const getStore = scope.store;
 
 /** Subscribers fetched per Query page while publishing. */
 const SUBSCRIBER_PAGE_SIZE = 500;
