@@ -13,6 +13,11 @@ Completed here: API Gateway v2 stages. moto accepts a stage's deploymentId but d
 return it from CreateStage/GetStage/UpdateStage, so every plan would want to set it
 again; the front remembers it and adds it to moto's answers.
 
+Completed here: API Gateway (REST) UpdateAccount. On destroy, aws provider 6.x resets the
+account's CloudWatch role with a patch operation that carries no value; moto reads a value
+from every operation and answers 500, which the provider retries for minutes. The front
+sends moto the equivalent `replace` with an empty value.
+
 Usage: python moto_gaps.py <listen-port> <moto-url>
 """
 
@@ -137,8 +142,21 @@ class Front(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def _account_patch(self, body):
+        """Turns value-less operations (a reset) into `replace` with an empty value."""
+        try:
+            params = json.loads(body or b"{}")
+        except ValueError:
+            return body
+        for op in params.get("patchOperations") or []:
+            if "value" not in op:
+                op["op"], op["value"] = "replace", ""
+        return json.dumps(params).encode()
+
     def _handle(self):
         body = self._body()
+        if self.command == "PATCH" and self.path.split("?")[0].rstrip("/") == "/account":
+            body = self._account_patch(body)
         match = DEPLOYMENTS_PATH.match(self.path)
         if match:
             return self._deployments(match.group(1), match.group(2), body)

@@ -49,8 +49,9 @@ mkdir -p "$LOGS"
 MOTO_PID=""
 FRONT_PID=""
 # Services whose endpoint is the front in scripts/infra/moto_gaps.py (it serves the calls
-# moto lacks and forwards the rest to moto): API Gateway v2, for deployments.
-MOTO_FRONT_SERVICES="apigatewayv2"
+# moto lacks and forwards the rest to moto): API Gateway v2 deployments and stages, and
+# API Gateway's UpdateAccount as provider 6.x sends it on destroy.
+MOTO_FRONT_SERVICES="apigateway apigatewayv2"
 
 stop_moto() {
   local pid
@@ -400,6 +401,16 @@ EOF
       echo
     done
   } >"$dir/provider_override.tf"
+
+  # moto answers CloudWatch only in the query protocol; aws provider 6.x calls CloudWatch
+  # (PutDashboard, PutMetricAlarm) in smithy-rpc-v2-cbor, which moto answers with 404. The
+  # emulator run therefore leaves out the dashboard (dev has no alarms); the dashboard and
+  # alarms are covered by validate and the monitoring module's mock-provider tests.
+  local module_name
+  for module_name in $(sed -nE 's/^module[[:space:]]+"([^"]+)".*/\1/p' "$dir"/*.tf); do
+    grep -Eq "source[[:space:]]*=[[:space:]]*\"[^\"]*websocket-service\"" "$dir"/*.tf || continue
+    printf 'module "%s" {\n  create_dashboard = false\n}\n\n' "$module_name"
+  done >"$dir/module_override.tf"
 }
 
 apply_env() {

@@ -169,12 +169,21 @@ run "iam_is_least_privilege" {
   }
 
   assert {
+    condition = one([
+      for statement in jsondecode(module.functions["connect"].policy_json).Statement : statement.Resource if contains(statement.Action, "execute-api:ManageConnections")
+      ]) == [
+      "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/test/GET/@connections/*",
+    ]
+    error_message = "connect may only ask whether a connection still exists (GET), to prune stale rows at the per-user cap."
+  }
+
+  assert {
     condition = !anytrue(flatten([
-      for key in ["connect", "disconnect", "authorizer"] : [
+      for key in ["disconnect", "authorizer"] : [
         for statement in jsondecode(module.functions[key].policy_json).Statement : contains(statement.Action, "execute-api:ManageConnections")
       ]
     ]))
-    error_message = "Only the functions that push to clients may call the management API."
+    error_message = "Only the functions that push to clients or check connections may call the management API."
   }
 
   assert {
@@ -292,12 +301,12 @@ run "callback_override_only_when_set" {
   }
 
   assert {
-    condition     = module.functions["message"].environment_variables["WSKIT_CALLBACK_URL"] == "https://ws-internal.example.com/test" && module.functions["broadcaster"].environment_variables["WSKIT_CALLBACK_URL"] == "https://ws-internal.example.com/test"
-    error_message = "An override reaches the message and broadcaster functions."
+    condition     = alltrue([for key in ["connect", "message", "broadcaster"] : module.functions[key].environment_variables["WSKIT_CALLBACK_URL"] == "https://ws-internal.example.com/test"])
+    error_message = "An override reaches the connect, message and broadcaster functions."
   }
 
   assert {
-    condition     = !contains(keys(module.functions["connect"].environment_variables), "WSKIT_CALLBACK_URL")
+    condition     = !anytrue([for key in ["disconnect", "authorizer"] : contains(keys(module.functions[key].environment_variables), "WSKIT_CALLBACK_URL")])
     error_message = "Functions that never call back do not get the URL."
   }
 }
