@@ -82,7 +82,9 @@ test('item writes reach the subscribers of the mapped topic; a poisoned record i
     if (frame.data === 'delivered') break;
   }
   expect(later.slice(0, -1).every((f) => f.data === 'shipped' && f.mid === second.mid)).toBe(true);
-  expect(later.length).toBeLessThanOrEqual(3);
+  // At most: the two retries of the poisoned batch, the pass that resumes after the skipped
+  // record, and 'delivered' itself. Every copy carries the same mid, so a client drops them.
+  expect(later.length).toBeLessThanOrEqual(4);
 });
 
 test('a stream source on the embedded store is refused with what to do', async () => {
