@@ -72,6 +72,34 @@ export function publicTopicPrefixesFromEnv(env: Env = process.env): string[] {
     .filter((prefix) => prefix.length > 0);
 }
 
+/**
+ * WSKIT_METRICS_NAMESPACE: the CloudWatch namespace of the fan-out metrics (EMF); default
+ * `wskit`. The Terraform composition sets `wskit/<name>`, where its alarms look.
+ */
+export function metricsNamespaceFromEnv(env: Env = process.env): string {
+  const namespace = env.WSKIT_METRICS_NAMESPACE?.trim() || 'wskit';
+  if (namespace.length > 255 || /^AWS\//i.test(namespace) || !/^[A-Za-z0-9 .\-_/#:]+$/.test(namespace)) {
+    throw new ConfigError(
+      'WSKIT_METRICS_NAMESPACE',
+      `WSKIT_METRICS_NAMESPACE is "${namespace}": set it to a CloudWatch namespace (letters, digits, spaces and . - _ / # :, not starting with AWS/)`,
+    );
+  }
+  return namespace;
+}
+
+export type SenderTransport = 'signed-http' | 'sdk';
+
+/** WSKIT_SENDER_TRANSPORT: how MessageSender sends PostToConnection; default `signed-http`. */
+export function senderTransportFromEnv(env: Env = process.env): SenderTransport {
+  const raw = env.WSKIT_SENDER_TRANSPORT?.trim();
+  if (!raw) return 'signed-http';
+  if (raw === 'signed-http' || raw === 'sdk') return raw;
+  throw new ConfigError(
+    'WSKIT_SENDER_TRANSPORT',
+    `WSKIT_SENDER_TRANSPORT is "${raw}": set it to signed-http (the default) or sdk (the AWS SDK client)`,
+  );
+}
+
 /** The AWS Region: AWS_REGION (set by Lambda), else AWS_DEFAULT_REGION. */
 export function regionFromEnv(env: Env = process.env): string {
   const region = env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim();

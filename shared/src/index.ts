@@ -9,3 +9,4 @@ export * from './sender';
 export { documentClient, toDocumentClient, type DocumentClient, type ManagementClient } from './aws';
 export * from './events';
 export * from './handler-scope';
+export * from './signed-post';

@@ -10,10 +10,11 @@
  * - Payloads over 128 KB (UTF-8) are refused before any call.
  */
 import { httpModules, managementApi, nodeHttpHandler, type ManagementClient } from './aws';
-import { callbackUrl, regionFromEnv, type CallbackTarget } from './config';
+import { callbackUrl, regionFromEnv, senderTransportFromEnv, type CallbackTarget, type SenderTransport } from './config';
 import { PayloadTooLargeError } from './errors';
 import { LIMITS } from './limits';
 import type { Logger } from './logger';
+import { SignedPoster } from './signed-post';
 import type { ConnectionStore } from './store';
 
 /** What MessageSender needs from a Lambda context. */
@@ -53,6 +54,13 @@ export interface MessageSenderOptions {
   maxSockets?: number;
   /** One CloudWatch Embedded Metric Format line per fanOut (off unless given). */
   metrics?: FanOutMetricsOptions;
+  /**
+   * How PostToConnection is sent: `signed-http` (default) signs one HTTP request itself,
+   * about a quarter of the SDK client's CPU per call; `sdk` sends it with the SDK client.
+   * GetConnection and DeleteConnection always use the SDK client. Default:
+   * WSKIT_SENDER_TRANSPORT, else `signed-http`.
+   */
+  transport?: SenderTransport;
   /** Source of randomness for jitter (tests may seed it). */
   random?: () => number;
 }
@@ -157,51 +165,77 @@ export function classifySendError(error: unknown): ErrorClass {
   return 'fatal';
 }
 
-/** Module scope: one management client (and keep-alive agent) per endpoint and Region. */
-const clients = new Map<string, ManagementClient>();
+/** The SDK client, and the signed-HTTP poster that shares its credentials and sockets. */
+interface ManagementConnection {
+  client: ManagementClient;
+  poster: SignedPoster;
+}
 
-async function managementClient(
+/** Module scope: one management client (and keep-alive agent) per endpoint and Region. */
+const clients = new Map<string, Promise<ManagementConnection>>();
+
+async function createManagementConnection(
   endpoint: string,
   region: string,
   requestTimeoutMs: number,
   maxSockets: number,
-): Promise<ManagementClient> {
+): Promise<ManagementConnection> {
+  const [{ ApiGatewayManagementApiClient }, { NodeHttpHandler }, [http, https]] = await Promise.all([
+    managementApi(),
+    nodeHttpHandler(),
+    httpModules(),
+  ]);
+  const agentOptions = { keepAlive: true, maxSockets, keepAliveMsecs: 10_000 };
+  const httpAgent = new http.Agent(agentOptions);
+  const httpsAgent = new https.Agent(agentOptions);
+  const client = new ApiGatewayManagementApiClient({
+    endpoint,
+    region,
+    // MessageSender owns retries, so it can honour the Lambda deadline.
+    maxAttempts: 1,
+    // Resolve the middleware stack once per command type, not on every send (fan-out
+    // sends thousands of identical commands; this is a large share of the SDK's CPU).
+    cacheMiddleware: true,
+    requestHandler: new NodeHttpHandler({
+      // Without this the SDK only logs a warning when requestTimeout passes.
+      throwOnRequestTimeout: true,
+      httpAgent,
+      httpsAgent,
+      connectionTimeout: 1000,
+      requestTimeout: requestTimeoutMs,
+    }),
+  });
+  const secure = new URL(endpoint).protocol === 'https:';
+  const poster = new SignedPoster({
+    endpoint,
+    region,
+    // The client's resolved provider chain: memoized, refreshed before expiry.
+    credentials: () => client.config.credentials(),
+    request: secure ? https.request : http.request,
+    agent: secure ? httpsAgent : httpAgent,
+    requestTimeoutMs,
+    userAgent: 'wskit-message-sender',
+  });
+  return { client, poster };
+}
+
+function managementConnection(endpoint: string, region: string, requestTimeoutMs: number, maxSockets: number): Promise<ManagementConnection> {
   const key = `${region} ${endpoint} ${requestTimeoutMs} ${maxSockets}`;
-  let client = clients.get(key);
-  if (!client) {
-    const [{ ApiGatewayManagementApiClient }, { NodeHttpHandler }, [http, https]] = await Promise.all([
-      managementApi(),
-      nodeHttpHandler(),
-      httpModules(),
-    ]);
-    const existing = clients.get(key);
-    if (existing) return existing;
-    const agentOptions = { keepAlive: true, maxSockets, keepAliveMsecs: 10_000 };
-    client = new ApiGatewayManagementApiClient({
-      endpoint,
-      region,
-      // MessageSender owns retries, so it can honour the Lambda deadline.
-      maxAttempts: 1,
-      // Resolve the middleware stack once per command type, not on every send (fan-out
-      // sends thousands of identical commands; this is a large share of the SDK's CPU).
-      cacheMiddleware: true,
-      requestHandler: new NodeHttpHandler({
-        // Without this the SDK only logs a warning when requestTimeout passes.
-        throwOnRequestTimeout: true,
-        httpAgent: new http.Agent(agentOptions),
-        httpsAgent: new https.Agent(agentOptions),
-        connectionTimeout: 1000,
-        requestTimeout: requestTimeoutMs,
-      }),
+  let connection = clients.get(key);
+  if (!connection) {
+    connection = createManagementConnection(endpoint, region, requestTimeoutMs, maxSockets);
+    clients.set(key, connection);
+    // A failed SDK load is not cached: the next call tries again.
+    connection.catch(() => {
+      if (clients.get(key) === connection) clients.delete(key);
     });
-    clients.set(key, client);
   }
-  return client;
+  return connection;
 }
 
 /** Closes the cached management clients and their sockets (tests, graceful shutdown). */
 export function destroyManagementClients(): void {
-  for (const client of clients.values()) client.destroy();
+  for (const connection of clients.values()) void connection.then(({ client }) => client.destroy(), () => undefined);
   clients.clear();
 }
 
@@ -223,6 +257,7 @@ export class MessageSender {
   private readonly maxSockets: number;
   private readonly metrics: FanOutMetricsOptions | undefined;
   private readonly random: () => number;
+  readonly transport: SenderTransport;
 
   constructor(options: MessageSenderOptions) {
     if (!options.endpoint) throw new Error('MessageSender needs the management API endpoint');
@@ -237,6 +272,7 @@ export class MessageSender {
     this.maxSockets = Math.max(1, options.maxSockets ?? Math.max(64, this.concurrency));
     this.metrics = options.metrics;
     this.random = options.random ?? Math.random;
+    this.transport = options.transport ?? senderTransportFromEnv();
   }
 
   /**
@@ -248,8 +284,12 @@ export class MessageSender {
     return new MessageSender({ ...options, region, endpoint: callbackUrl({ ...target, region }) });
   }
 
-  private client(): Promise<ManagementClient> {
-    return managementClient(this.endpoint, this.region, this.requestTimeoutMs, this.maxSockets);
+  private connection(): Promise<ManagementConnection> {
+    return managementConnection(this.endpoint, this.region, this.requestTimeoutMs, this.maxSockets);
+  }
+
+  private async client(): Promise<ManagementClient> {
+    return (await this.connection()).client;
   }
 
   /** Milliseconds left before the reserve, or Infinity without a context. */
@@ -281,7 +321,8 @@ export class MessageSender {
     hooks?: AttemptHooks,
   ): Promise<SendResult> {
     const { PostToConnectionCommand } = await managementApi();
-    const client = await this.client();
+    const { client, poster } = await this.connection();
+    const viaSdk = this.transport === 'sdk';
     let lastError: unknown;
     for (let attempt = 1; attempt <= this.retry.maxAttempts; attempt++) {
       if (attempt > 1) {
@@ -298,10 +339,12 @@ export class MessageSender {
         // Far from the deadline the request timeout bounds the call; an abort signal is added
         // only near it (per-call options would also bypass the SDK's middleware cache).
         const nearDeadline = Number.isFinite(left) && left < this.requestTimeoutMs + 1000;
-        await client.send(
-          new PostToConnectionCommand({ ConnectionId: connectionId, Data: data }),
-          nearDeadline ? { abortSignal: AbortSignal.timeout(Math.floor(left)) } : undefined,
-        );
+        const abortSignal = nearDeadline ? AbortSignal.timeout(Math.floor(left)) : undefined;
+        if (viaSdk) {
+          await client.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: data }), abortSignal ? { abortSignal } : undefined);
+        } else {
+          await poster.post(connectionId, data, abortSignal);
+        }
         hooks?.succeeded();
         return { connectionId, status: 'delivered', attempts: attempt };
       } catch (error) {

@@ -5,11 +5,15 @@
  * codes and the `x-amzn-ErrorType` header, so the real SDK client raises real
  * GoneException / LimitExceededException / ... errors against it.
  *
+ * With `verifySignature`, every request must carry a SigV4 signature for those credentials
+ * (checked by signing it again with the SDK's signer); others get API Gateway's 403.
+ *
  * Faults can be queued per connection: a status (with or without the error-type header),
  * a connection reset, or a delay; each queued fault answers one request.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { sigV4Problem, type ExpectedSigner } from './sigv4';
 
 export type Fault =
   | { kind: 'status'; status: number; errorType?: string; message?: string }
@@ -61,7 +65,13 @@ export interface ManagementApiServer {
 
 const CONNECTIONS_PATH = /^\/([^/]+)\/@connections\/([^/?]+)$/;
 
-export async function startManagementApi(options: { stage?: string } = {}): Promise<ManagementApiServer> {
+export interface ManagementApiOptions {
+  stage?: string;
+  /** Refuse requests not signed (SigV4, execute-api) with these credentials. */
+  verifySignature?: ExpectedSigner;
+}
+
+export async function startManagementApi(options: ManagementApiOptions = {}): Promise<ManagementApiServer> {
   const stage = options.stage ?? 'local';
   const connections = new Map<string, { connectedAt: number; lastActiveAt: number; sourceIp: string; userAgent: string }>();
   const faultQueues = new Map<string, Fault[]>();
@@ -87,15 +97,24 @@ export async function startManagementApi(options: { stage?: string } = {}): Prom
     }
     const connectionId = decodeURIComponent(match[2]!);
     const record = (status: number) => requests.push({ method, connectionId, status, at: Date.now() });
+    if (options.verifySignature) {
+      const problem = await sigV4Problem({ method, url: req.url ?? '', headers: req.headers, body }, options.verifySignature);
+      if (problem) {
+        record(403);
+        sendError(res, 403, problem.errorType, problem.message);
+        return;
+      }
+    }
 
-    if (latencyMs > 0) await new Promise((r) => setTimeout(r, latencyMs));
+    if (latencyMs > 0) await new Promise((r) => setTimeout(r, latencyMs).unref());
     const fault = faultQueues.get(connectionId)?.shift();
     if (fault?.kind === 'reset') {
       record(0);
       req.socket.destroy();
       return;
     }
-    if (fault?.kind === 'delay') await new Promise((r) => setTimeout(r, fault.ms));
+    // unref: a test that is done does not wait for a delayed answer nobody reads.
+    if (fault?.kind === 'delay') await new Promise((r) => setTimeout(r, fault.ms).unref());
     if (fault?.kind === 'status') {
       record(fault.status);
       sendError(res, fault.status, fault.errorType, fault.message ?? `injected ${fault.status}`);

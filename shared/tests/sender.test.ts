@@ -5,6 +5,7 @@ import {
   PayloadTooLargeError,
   classifySendError,
   destroyManagementClients,
+  type SenderTransport,
 } from '../src';
 import { DYNAMO_BACKENDS, startDynamo, type DynamoHandle } from '../testing/dynamo';
 import { faults, startManagementApi, type ManagementApiServer } from '../testing/management-api';
@@ -13,25 +14,32 @@ import { seededRandom } from '../testing/random';
 jest.setTimeout(60_000);
 
 const ENV = { ...process.env };
+// Session credentials, so the security token is signed and checked too.
+const SIGNER = { accessKeyId: 'AKIDLOCALTEST', secretAccessKey: 'local/secret+key', region: 'us-east-1' };
 beforeAll(() => {
-  process.env.AWS_ACCESS_KEY_ID = 'local';
-  process.env.AWS_SECRET_ACCESS_KEY = 'local';
-  process.env.AWS_REGION = 'us-east-1';
+  process.env.AWS_ACCESS_KEY_ID = SIGNER.accessKeyId;
+  process.env.AWS_SECRET_ACCESS_KEY = SIGNER.secretAccessKey;
+  process.env.AWS_SESSION_TOKEN = 'local-session-token';
+  process.env.AWS_REGION = SIGNER.region;
 });
 afterAll(() => {
   process.env = ENV;
   destroyManagementClients();
 });
 
-describe.each(DYNAMO_BACKENDS)('MessageSender with the store on %s', (backend) => {
+const TRANSPORTS: SenderTransport[] = ['signed-http', 'sdk'];
+const CASES = DYNAMO_BACKENDS.flatMap((backend) => TRANSPORTS.map((transport) => [backend, transport] as const));
+
+// The management API checks every request's SigV4 signature, as API Gateway does.
+describe.each(CASES)('MessageSender with the store on %s, PostToConnection by %s', (backend, transport) => {
   let db: DynamoHandle;
   let api: ManagementApiServer;
   let store: ConnectionStore;
   let counter = 0;
-  const newId = () => `S${backend === 'dynalite' ? 'a' : 'b'}${++counter}Zw=`;
+  const newId = () => `S${backend === 'dynalite' ? 'a' : 'b'}${transport === 'sdk' ? 'k' : 'h'}${++counter}Zw=`;
 
   beforeAll(async () => {
-    [db, api] = await Promise.all([startDynamo(backend), startManagementApi({ stage: 'test' })]);
+    [db, api] = await Promise.all([startDynamo(backend), startManagementApi({ stage: 'test', verifySignature: SIGNER })]);
     store = new ConnectionStore({ tableName: db.tableName, dynamoDb: db.client });
   });
   afterAll(async () => {
@@ -40,7 +48,7 @@ describe.each(DYNAMO_BACKENDS)('MessageSender with the store on %s', (backend) =
   beforeEach(() => api.reset());
 
   const sender = (options: Partial<ConstructorParameters<typeof MessageSender>[0]> = {}) =>
-    new MessageSender({ endpoint: api.url, store, random: seededRandom(7), retry: { baseDelayMs: 5, maxDelayMs: 40 }, ...options });
+    new MessageSender({ endpoint: api.url, store, transport, random: seededRandom(7), retry: { baseDelayMs: 5, maxDelayMs: 40 }, ...options });
 
   async function liveConnection(topics: string[] = []): Promise<string> {
     const id = newId();
