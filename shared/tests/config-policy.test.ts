@@ -4,7 +4,9 @@ import {
   isTopicAllowed,
   maxConnectionsPerUserFromEnv,
   maxTopicsPerConnectionFromEnv,
+  metricsNamespaceFromEnv,
   publicTopicPrefixesFromEnv,
+  senderTransportFromEnv,
   sessionFromEvent,
   tableNameFromEnv,
 } from '../src';
@@ -30,6 +32,17 @@ describe('configuration', () => {
   it('splits public topic prefixes', () => {
     expect(publicTopicPrefixesFromEnv({})).toEqual([]);
     expect(publicTopicPrefixesFromEnv({ WSKIT_PUBLIC_TOPIC_PREFIXES: 'public:, lobby.,,' })).toEqual(['public:', 'lobby.']);
+  });
+
+  it('reads the sender transport and the metrics namespace, refusing what would not work', () => {
+    expect(senderTransportFromEnv({})).toBe('signed-http');
+    expect(senderTransportFromEnv({ WSKIT_SENDER_TRANSPORT: ' sdk ' })).toBe('sdk');
+    expect(() => senderTransportFromEnv({ WSKIT_SENDER_TRANSPORT: 'fetch' })).toThrow(/^WSKIT_SENDER_TRANSPORT is "fetch": set it to signed-http/);
+    expect(metricsNamespaceFromEnv({})).toBe('wskit');
+    expect(metricsNamespaceFromEnv({ WSKIT_METRICS_NAMESPACE: 'wskit/wskit-prod' })).toBe('wskit/wskit-prod');
+    for (const bad of ['AWS/Lambda', 'has\ttab', 'x'.repeat(256), 'émoji']) {
+      expect(() => metricsNamespaceFromEnv({ WSKIT_METRICS_NAMESPACE: bad })).toThrow(/^WSKIT_METRICS_NAMESPACE is .*: set it to a CloudWatch namespace/);
+    }
   });
 
   it('builds the callback URL from apiId, region and stage, or takes WSKIT_CALLBACK_URL', () => {

@@ -2,7 +2,7 @@
  * The broadcaster's settings, from the environment at first use (never at import).
  * A malformed value throws ConfigError naming the variable and what to set.
  */
-import { ConfigError, tableNameFromEnv } from '@wskit/shared';
+import { ConfigError, metricsNamespaceFromEnv, tableNameFromEnv } from '@wskit/shared';
 
 type Env = Record<string, string | undefined>;
 
@@ -85,6 +85,6 @@ export function settingsFromEnv(env: Env = process.env): BroadcasterSettings {
     mapping: streamMappingFromEnv(env),
     concurrency: wholeNumber(env, 'WSKIT_FANOUT_CONCURRENCY', 64, 1, 1024),
     topicConcurrency: wholeNumber(env, 'WSKIT_TOPIC_CONCURRENCY', 4, 1, 64),
-    metricsNamespace: env.WSKIT_METRICS_NAMESPACE?.trim() || 'wskit',
+    metricsNamespace: metricsNamespaceFromEnv(env),
   };
 }

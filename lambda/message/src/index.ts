@@ -18,6 +18,7 @@ import {
   ConnectionNotFoundError,
   LIMITS,
   MessageSender,
+  metricsNamespaceFromEnv,
   SubscriptionLimitError,
   errorFrame,
   isTopicAllowed,
@@ -209,6 +210,7 @@ async function publish(invocation: Invocation, frame: PublishFrame): Promise<Ser
       logger: log,
       context: typeof context?.getRemainingTimeInMillis === 'function' ? (context as Required<LambdaContextLike>) : undefined,
       concurrency: FAN_OUT_CONCURRENCY,
+      metrics: { namespace: metricsNamespaceFromEnv(), service: 'wskit-message' },
     },
   );
   async function* subscriberIds(): AsyncGenerator<string> {
@@ -216,7 +218,7 @@ async function publish(invocation: Invocation, frame: PublishFrame): Promise<Ser
       for (const subscriber of page) yield subscriber.connectionId;
     }
   }
-  const summary = await sender.fanOut(subscriberIds(), payload, { topic: frame.topic });
+  const summary = await sender.fanOut(subscriberIds(), payload, { topic: frame.topic, metricProperties: { mid: message.mid } });
   log.info('published', {
     topic: frame.topic,
     mid: message.mid,

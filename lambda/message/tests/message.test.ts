@@ -110,6 +110,20 @@ it('publish delivers a message with a unique mid to every subscriber and acks wi
   expect((await db.dump()).filter((i) => i.connectionId?.S === gone.connectionId)).toEqual([]);
 
   const second = await send({ action: 'sendmessage', id: 'm2', topic: 'public:room', data: null }, publisher);
+  // One CloudWatch EMF line per fan-out, under the Service dimension of this function.
+  const emf = second.lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => '_aws' in line);
+  expect(emf).toEqual([
+    expect.objectContaining({
+      _aws: expect.objectContaining({ CloudWatchMetrics: [expect.objectContaining({ Namespace: 'wskit', Dimensions: [['Service']] })] }),
+      Service: 'wskit-message',
+      topic: 'public:room',
+      mid: second.reply.mid,
+      Recipients: 2,
+      Delivered: 2,
+      Gone: 0,
+      Failed: 0,
+    }),
+  ]);
   expect(second.reply).toMatchObject({ type: 'ack', id: 'm2', action: 'sendmessage', delivered: 2, gone: 0 });
   expect(second.reply.mid).not.toBe(reply.mid);
   expect(JSON.parse(api.delivered(a.connectionId!)[1]!)).toMatchObject({ data: null, mid: second.reply.mid });
