@@ -22,7 +22,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
-import { MessageSender, destroyManagementClients } from '../../shared/src';
+import { MessageSender, destroyManagementClients, type SenderTransport } from '../../shared/src';
 import { startWsGateway, type WsGateway } from '../../shared/tests/support/ws-gateway';
 
 const now = () => performance.timeOrigin + performance.now();
@@ -169,6 +169,7 @@ async function main(): Promise<void> {
   const latencies = arg('latency', '0,30').split(',').map(Number);
   const concurrencies = arg('concurrency', '64,256').split(',').map(Number);
   const sequentialCap = Number(arg('sequential', '2000'));
+  const transports = arg('transports', 'sdk,signed-http').split(',') as SenderTransport[];
   process.env.AWS_ACCESS_KEY_ID ??= 'bench';
   process.env.AWS_SECRET_ACCESS_KEY ??= 'bench';
   process.env.AWS_REGION ??= 'us-east-1';
@@ -234,7 +235,8 @@ async function main(): Promise<void> {
     }
     // sequential: the public samples' loop
     {
-      const sender = new MessageSender({ endpoint: ready.callbackUrl, concurrency: 1, requestTimeoutMs: 60_000 });
+      // The public samples' loop uses the SDK client.
+      const sender = new MessageSender({ endpoint: ready.callbackUrl, concurrency: 1, requestTimeoutMs: 60_000, transport: 'sdk' });
       const count = Math.min(ids.length, latency > 0 ? Math.max(50, Math.floor(sequentialCap / Math.max(1, latency / 3))) : sequentialCap);
       const targets = ids.slice(0, count);
       await sender.send(ids[0]!, payloadFor('warm')); // connect + load the SDK outside the timing
@@ -250,7 +252,7 @@ async function main(): Promise<void> {
       const seconds = (last - t0) / 1000;
       rows.push({
         latency,
-        method: 'sequential send-and-await',
+        method: 'sequential send-and-await (SDK client)',
         sent: delivered,
         seconds,
         perSecond: delivered / seconds,
@@ -260,8 +262,9 @@ async function main(): Promise<void> {
         note: count < ids.length ? `first ${count} of ${ids.length}` : undefined,
       });
     }
-    for (const concurrency of concurrencies) {
-      const sender = new MessageSender({ endpoint: ready.callbackUrl, concurrency, requestTimeoutMs: 60_000 });
+    const senders = transports.flatMap((transport) => concurrencies.map((concurrency) => ({ transport, concurrency })));
+    for (const { transport, concurrency } of senders) {
+      const sender = new MessageSender({ endpoint: ready.callbackUrl, concurrency, requestTimeoutMs: 60_000, transport });
       // Warm the keep-alive pool to the concurrency so both runs start alike.
       await sender.fanOut(ids.slice(0, concurrency), payloadFor('warm'));
       const mid = `m${++midCounter}`;
@@ -275,7 +278,7 @@ async function main(): Promise<void> {
       const seconds = (last - t0) / 1000;
       rows.push({
         latency,
-        method: `MessageSender.fanOut @${concurrency}`,
+        method: `MessageSender.fanOut @${concurrency}, ${transport}`,
         sent: summary.delivered,
         seconds,
         perSecond: summary.delivered / seconds,
