@@ -5,7 +5,8 @@ locals {
   topic_arn     = var.create_sns_topic ? try(aws_sns_topic.this[0].arn, null) : var.sns_topic_arn
   alarm_actions = local.topic_arn == null ? [] : [local.topic_arn]
 
-  metric_namespace = "wskit/${var.name}"
+  metric_namespace = coalesce(var.metric_namespace, "wskit/${var.name}")
+  fan_out_services = var.fan_out == null ? [] : var.fan_out.services
   region           = data.aws_region.current.id
 
   api_dimensions = var.api == null ? {} : { ApiId = var.api.id, Stage = var.api.stage }
@@ -135,6 +136,23 @@ locals {
         stat    = "Maximum"
         period  = 60
         metrics = [["AWS/Lambda", "IteratorAge", "FunctionName", var.stream.function_name]]
+      }
+    })],
+    length(local.fan_out_services) == 0 ? [] : [jsonencode({
+      type   = "metric"
+      width  = 8
+      height = 6
+      properties = {
+        title  = "Fan-out deliveries"
+        region = local.region
+        view   = "timeSeries"
+        stat   = "Sum"
+        period = 60
+        metrics = flatten([
+          for service in local.fan_out_services : [
+            for metric in ["Delivered", "Gone", "Failed", "Throttled"] : [local.metric_namespace, metric, "Service", service, { label = "${service} ${metric}" }]
+          ]
+        ])
       }
     })],
     length(var.failure_queues) == 0 ? [] : [jsonencode({
@@ -298,6 +316,26 @@ resource "aws_cloudwatch_metric_alarm" "failure_queue" {
   evaluation_periods  = 1
   comparison_operator = "GreaterThanThreshold"
   threshold           = 0
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+
+  tags = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "failed_deliveries" {
+  for_each = local.create_alarms ? toset(local.fan_out_services) : toset([])
+
+  alarm_name          = "${var.name}-${each.key}-failed-deliveries"
+  alarm_description   = "${each.key} could not deliver messages to live connections after retries: look for throttling (429), 403 (IAM or a wrong callback URL) or timeouts in its log."
+  namespace           = local.metric_namespace
+  metric_name         = "Failed"
+  dimensions          = { Service = each.key }
+  statistic           = "Sum"
+  period              = var.period_seconds
+  evaluation_periods  = var.evaluation_periods
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  threshold           = var.fan_out.failed_delivery_threshold
   treat_missing_data  = "notBreaching"
   alarm_actions       = local.alarm_actions
   ok_actions          = local.alarm_actions

@@ -12,6 +12,7 @@ output "alarm_names" {
     [for alarm in aws_cloudwatch_metric_alarm.authorizer_denials : alarm.alarm_name],
     [for alarm in aws_cloudwatch_metric_alarm.iterator_age : alarm.alarm_name],
     [for alarm in aws_cloudwatch_metric_alarm.failure_queue : alarm.alarm_name],
+    [for alarm in aws_cloudwatch_metric_alarm.failed_deliveries : alarm.alarm_name],
   )
 }
 
@@ -24,12 +25,18 @@ output "alarm_arns" {
     { for alarm in aws_cloudwatch_metric_alarm.authorizer_denials : alarm.alarm_name => alarm.arn },
     { for alarm in aws_cloudwatch_metric_alarm.iterator_age : alarm.alarm_name => alarm.arn },
     { for alarm in aws_cloudwatch_metric_alarm.failure_queue : alarm.alarm_name => alarm.arn },
+    { for alarm in aws_cloudwatch_metric_alarm.failed_deliveries : alarm.alarm_name => alarm.arn },
   )
 }
 
 output "authorizer_denials_metric" {
   description = "Namespace and name of the custom metric counting authorizer denials, null when not created."
   value       = try({ namespace = local.metric_namespace, name = aws_cloudwatch_log_metric_filter.authorizer_denials[0].metric_transformation[0].name }, null)
+}
+
+output "metric_namespace" {
+  description = "Namespace of the custom metrics (set WSKIT_METRICS_NAMESPACE of the message and broadcaster functions to it)."
+  value       = local.metric_namespace
 }
 
 output "dashboard_name" {

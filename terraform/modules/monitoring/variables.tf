@@ -14,6 +14,17 @@ variable "name" {
   }
 }
 
+variable "metric_namespace" {
+  description = "Namespace of the custom metrics: the authorizer denial count and the fan-out metrics the message and broadcaster functions write (their WSKIT_METRICS_NAMESPACE). Null: wskit/<name>."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.metric_namespace == null || (can(regex("^[A-Za-z0-9 ._/#:-]{1,255}$", var.metric_namespace)) && !startswith(coalesce(var.metric_namespace, "x"), "AWS/"))
+    error_message = "metric_namespace must be 1-255 characters of letters, digits, spaces and . - _ / # :, and must not start with AWS/."
+  }
+}
+
 variable "create_alarms" {
   description = "Create the alarms (and the topic). False keeps the dashboard and the denial metric only, e.g. in dev."
   type        = bool
@@ -69,6 +80,15 @@ variable "stream" {
   type = object({
     function_name = string
     threshold_ms  = optional(number, 60000)
+  })
+  default = null
+}
+
+variable "fan_out" {
+  description = "Services (the Service dimension of the fan-out EMF metrics, e.g. wskit-message, wskit-broadcaster) whose failed deliveries per period are alarmed and charted. Failed means neither delivered nor gone after retries."
+  type = object({
+    services                  = list(string)
+    failed_delivery_threshold = optional(number, 10)
   })
   default = null
 }

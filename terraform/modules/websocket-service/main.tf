@@ -15,6 +15,9 @@ locals {
 
   callback_environment = var.callback_url_override == null ? {} : { WSKIT_CALLBACK_URL = var.callback_url_override }
 
+  # Where the fan-out EMF metrics go: the namespace the monitoring module alarms on.
+  metric_namespace = "wskit/${var.name}"
+
   # The variables each function reads (see the handler READMEs).
   environment = {
     connect = merge({
@@ -29,6 +32,7 @@ locals {
     message = merge({
       WSKIT_TABLE_NAME            = module.table.table_name
       WSKIT_PUBLIC_TOPIC_PREFIXES = join(",", var.public_topic_prefixes)
+      WSKIT_METRICS_NAMESPACE     = local.metric_namespace
       WSKIT_LOG_LEVEL             = var.log_level
     }, local.callback_environment)
     authorizer = {
@@ -40,10 +44,11 @@ locals {
       WSKIT_LOG_LEVEL      = var.log_level
     }
     broadcaster = merge(var.broadcaster.environment_variables, {
-      WSKIT_TABLE_NAME = module.table.table_name
-      WSKIT_API_ID     = module.api.api_id
-      WSKIT_STAGE      = var.stage_name
-      WSKIT_LOG_LEVEL  = var.log_level
+      WSKIT_TABLE_NAME        = module.table.table_name
+      WSKIT_API_ID            = module.api.api_id
+      WSKIT_STAGE             = var.stage_name
+      WSKIT_METRICS_NAMESPACE = local.metric_namespace
+      WSKIT_LOG_LEVEL         = var.log_level
     }, local.callback_environment)
   }
 
@@ -219,9 +224,10 @@ module "broadcaster" {
 module "monitoring" {
   source = "../monitoring"
 
-  create        = var.create_alarms || var.create_dashboard
-  create_alarms = var.create_alarms
-  name          = var.name
+  create           = var.create_alarms || var.create_dashboard
+  create_alarms    = var.create_alarms
+  name             = var.name
+  metric_namespace = local.metric_namespace
 
   api = {
     id                          = module.api.api_id
@@ -246,6 +252,11 @@ module "monitoring" {
     function_name = module.functions["broadcaster"].function_name
     threshold_ms  = var.alarm_thresholds.iterator_age_ms
   } : null
+
+  fan_out = {
+    services                  = local.broadcaster_enabled ? ["wskit-message", "wskit-broadcaster"] : ["wskit-message"]
+    failed_delivery_threshold = var.alarm_thresholds.failed_deliveries
+  }
 
   failure_queues = local.broadcaster_enabled ? { broadcaster = module.broadcaster.failure_queue_name } : {}
 

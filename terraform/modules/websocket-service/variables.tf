@@ -372,7 +372,7 @@ variable "alarm_email_addresses" {
 }
 
 variable "alarm_thresholds" {
-  description = "Alarm thresholds: API execution errors, integration errors, function errors and throttles per period, authorizer denials per period, stream iterator age (ms)."
+  description = "Alarm thresholds: API execution errors, integration errors, function errors and throttles per period, authorizer denials per period, stream iterator age (ms), failed fan-out deliveries per period and service."
   type = object({
     api_execution_errors   = optional(number, 1)
     api_integration_errors = optional(number, 5)
@@ -380,6 +380,7 @@ variable "alarm_thresholds" {
     function_throttles     = optional(number, 1)
     authorizer_denials     = optional(number, 50)
     iterator_age_ms        = optional(number, 60000)
+    failed_deliveries      = optional(number, 10)
   })
   default = {}
 }

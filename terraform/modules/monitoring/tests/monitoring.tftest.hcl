@@ -33,6 +33,9 @@ variables {
   failure_queues = {
     broadcaster = "wskit-test-broadcast-failures"
   }
+  fan_out = {
+    services = ["wskit-message", "wskit-broadcaster"]
+  }
   create_sns_topic = true
 }
 
@@ -78,6 +81,48 @@ run "every_signal_has_an_alarm" {
   }
 }
 
+run "failed_deliveries_alarm_on_the_emf_metric_of_each_service" {
+  command = apply
+
+  assert {
+    condition = alltrue([for service in ["wskit-message", "wskit-broadcaster"] :
+      aws_cloudwatch_metric_alarm.failed_deliveries[service].namespace == "wskit/wskit-test" &&
+      aws_cloudwatch_metric_alarm.failed_deliveries[service].metric_name == "Failed" &&
+      aws_cloudwatch_metric_alarm.failed_deliveries[service].dimensions == tomap({ Service = service }) &&
+      aws_cloudwatch_metric_alarm.failed_deliveries[service].threshold == 10
+    ])
+    error_message = "Each fan-out service alarms on its Failed EMF metric (namespace wskit/<name>, dimension Service), threshold 10 by default."
+  }
+
+  assert {
+    condition     = contains(output.alarm_names, "wskit-test-wskit-message-failed-deliveries") && output.metric_namespace == "wskit/wskit-test"
+    error_message = "The fan-out alarms are listed, and the namespace the functions must write to is an output."
+  }
+}
+
+run "metric_namespace_can_be_set" {
+  command = plan
+
+  variables {
+    metric_namespace = "platform/realtime"
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.failed_deliveries["wskit-message"].namespace == "platform/realtime" && aws_cloudwatch_metric_alarm.authorizer_denials[0].namespace == "platform/realtime"
+    error_message = "One namespace for every custom metric."
+  }
+}
+
+run "aws_namespaces_are_refused" {
+  command = plan
+
+  variables {
+    metric_namespace = "AWS/Lambda"
+  }
+
+  expect_failures = [var.metric_namespace]
+}
+
 run "authorizer_denials_come_from_the_denial_log_line" {
   command = plan
 
@@ -99,7 +144,7 @@ run "dashboard_shows_every_area" {
     condition = toset([for widget in jsondecode(aws_cloudwatch_dashboard.this[0].dashboard_body).widgets : widget.properties.title]) == toset([
       "Connections and messages", "API errors", "Integration latency",
       "Lambda Invocations", "Lambda Errors", "Lambda Throttles", "Lambda Duration", "Lambda ConcurrentExecutions",
-      "Authorizer denials", "Broadcaster iterator age", "Failure queue depth",
+      "Authorizer denials", "Broadcaster iterator age", "Fan-out deliveries", "Failure queue depth",
     ])
     error_message = "The dashboard covers the API, the functions, the authorizer and the broadcaster."
   }
@@ -112,7 +157,13 @@ run "optional_parts_are_omitted" {
     authorizer_denials = null
     stream             = null
     failure_queues     = {}
+    fan_out            = null
     create_sns_topic   = false
+  }
+
+  assert {
+    condition     = length(aws_cloudwatch_metric_alarm.failed_deliveries) == 0
+    error_message = "No fan-out alarm without fan-out services."
   }
 
   assert {

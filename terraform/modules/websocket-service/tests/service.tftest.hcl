@@ -90,7 +90,7 @@ run "environment_follows_the_contract" {
   }
 
   assert {
-    condition     = module.functions["message"].environment_variables == tomap({ WSKIT_TABLE_NAME = "wskit-test-connections", WSKIT_PUBLIC_TOPIC_PREFIXES = "public:,news.", WSKIT_LOG_LEVEL = "INFO" })
+    condition     = module.functions["message"].environment_variables == tomap({ WSKIT_TABLE_NAME = "wskit-test-connections", WSKIT_PUBLIC_TOPIC_PREFIXES = "public:,news.", WSKIT_METRICS_NAMESPACE = "wskit/wskit-test", WSKIT_LOG_LEVEL = "INFO" })
     error_message = "message gets the table, the public prefixes (comma-separated) and the log level; no callback URL unless overridden."
   }
 
@@ -128,6 +128,11 @@ run "broadcaster_is_off_by_default" {
   assert {
     condition     = toset(keys(output.function_names)) == toset(["connect", "disconnect", "message", "authorizer"])
     error_message = "The four core functions exist."
+  }
+
+  assert {
+    condition     = module.monitoring.metric_namespace == module.functions["message"].environment_variables["WSKIT_METRICS_NAMESPACE"]
+    error_message = "The message function writes its fan-out metrics where the alarms look."
   }
 }
 
@@ -260,6 +265,7 @@ run "broadcaster_enabled_from_a_queue" {
       WSKIT_TABLE_NAME                 = "wskit-test-connections"
       WSKIT_API_ID                     = "a1b2c3d4e5"
       WSKIT_STAGE                      = "test"
+      WSKIT_METRICS_NAMESPACE          = "wskit/wskit-test"
       WSKIT_LOG_LEVEL                  = "INFO"
       WSKIT_BROADCASTER_STREAM_MAPPING = "topic=topic,data=payload"
     })
@@ -289,6 +295,11 @@ run "broadcaster_enabled_from_a_queue" {
   assert {
     condition     = contains(module.monitoring.alarm_names, "wskit-test-broadcaster-failure-queue-depth")
     error_message = "The broadcaster's failure queue is alarmed."
+  }
+
+  assert {
+    condition     = contains(module.monitoring.alarm_names, "wskit-test-wskit-broadcaster-failed-deliveries") && contains(module.monitoring.alarm_names, "wskit-test-wskit-message-failed-deliveries")
+    error_message = "Failed deliveries are alarmed for both senders, in the namespace their WSKIT_METRICS_NAMESPACE names."
   }
 }
 
