@@ -80,6 +80,9 @@ export async function startManagementApi(options: ManagementApiOptions = {}): Pr
   let latencyMs = 0;
   let inFlight = 0;
   let peakInFlight = 0;
+  // reset() starts a new generation: a request still held from an earlier test (a delay
+  // fault outlives the client that gave up on it) does not count against the next one.
+  let generation = 0;
 
   const sendError = (res: ServerResponse, status: number, errorType: string | undefined, message: string) => {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
@@ -88,7 +91,7 @@ export async function startManagementApi(options: ManagementApiOptions = {}): Pr
     res.end(JSON.stringify({ message }));
   };
 
-  const handle = async (req: IncomingMessage, res: ServerResponse, body: Buffer) => {
+  const handle = async (req: IncomingMessage, res: ServerResponse, body: Buffer, born: number) => {
     const match = CONNECTIONS_PATH.exec(req.url ?? '');
     const method = req.method ?? 'GET';
     if (!match || match[1] !== stage) {
@@ -96,7 +99,10 @@ export async function startManagementApi(options: ManagementApiOptions = {}): Pr
       return;
     }
     const connectionId = decodeURIComponent(match[2]!);
-    const record = (status: number) => requests.push({ method, connectionId, status, at: Date.now() });
+    // A request that outlived a reset() is answered but not recorded in the next test.
+    const record = (status: number) => {
+      if (born === generation) requests.push({ method, connectionId, status, at: Date.now() });
+    };
     if (options.verifySignature) {
       const problem = await sigV4Problem({ method, url: req.url ?? '', headers: req.headers, body }, options.verifySignature);
       if (problem) {
@@ -165,12 +171,13 @@ export async function startManagementApi(options: ManagementApiOptions = {}): Pr
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
+      const started = generation;
       inFlight++;
       peakInFlight = Math.max(peakInFlight, inFlight);
-      handle(req, res, Buffer.concat(chunks))
+      handle(req, res, Buffer.concat(chunks), started)
         .catch((error: unknown) => sendError(res, 500, 'InternalServerErrorException', String(error)))
         .finally(() => {
-          inFlight--;
+          if (started === generation) inFlight--;
         });
     });
   });
@@ -211,6 +218,8 @@ export async function startManagementApi(options: ManagementApiOptions = {}): Pr
       deliveries.clear();
       requests.length = 0;
       peakInFlight = 0;
+      inFlight = 0;
+      generation++;
     },
     stop: () =>
       new Promise<void>((resolve) => {
