@@ -191,7 +191,7 @@ install_aws_provider() {
   [ "$(go env GOOS 2>/dev/null)/$(go env GOARCH 2>/dev/null)" = "linux/amd64" ] ||
     wskit_log "aws provider: note: this machine is not linux/amd64; the mirror layout below assumes it"
   wskit_go_env
-  local t0 log="$WSKIT_PROVIDER_DIR/build.log" src work="$WSKIT_PROVIDER_DIR/src"
+  local t0 log="$WSKIT_PROVIDER_DIR/build.log" src work="$WSKIT_PROVIDER_DIR/src" trimmed=""
   t0=$(wskit_now)
   rm -rf "$WSKIT_PROVIDER_DIR"
   mkdir -p "$platform_dir"
@@ -201,6 +201,11 @@ install_aws_provider() {
   if [ "$WSKIT_AWS_PROVIDER_BUILD" != "full" ]; then
     wskit_log "aws provider: registering only: $WSKIT_AWS_PROVIDER_SERVICES"
     trim_provider_services "$work"
+    # Without this, internal/conns still imports every AWS SDK client (~265 packages, most
+    # of what the build compiles) although only the registered services use theirs.
+    trimmed=$(python3 "$WSKIT_REPO_ROOT/scripts/infra/trim_provider_clients.py" "$work") ||
+      wskit_die "aws provider: trimming the client accessors failed; build everything with WSKIT_AWS_PROVIDER_BUILD=full, or fix scripts/infra/trim_provider_clients.py"
+    wskit_log "aws provider: ${trimmed%%:*}"
   fi
   # `go list -deps` fetches exactly the modules the build needs (a trimmed build needs a
   # fraction of the AWS SDK), so the download share of the time is measured on its own.
@@ -222,6 +227,7 @@ install_aws_provider() {
     echo "go_version=$WSKIT_AWS_PROVIDER_GO_VERSION"
     echo "build=$WSKIT_AWS_PROVIDER_BUILD"
     [ "$WSKIT_AWS_PROVIDER_BUILD" = full ] || echo "services=$WSKIT_AWS_PROVIDER_SERVICES"
+    [ -z "$trimmed" ] || echo "clients=${trimmed#*: }"
     echo "download: $(cat "$WSKIT_PROVIDER_DIR/download.stats")"
     echo "compile: $(cat "$WSKIT_PROVIDER_DIR/build.stats")"
   } >"$WSKIT_PROVIDER_DIR/BUILD-INFO"

@@ -39,8 +39,8 @@ wskit_provider_flavor() {
   elif [ "$WSKIT_AWS_PROVIDER_BUILD" = "full" ]; then
     echo "full"
   else
-    # keyed by the service list too, so adding a service rebuilds
-    echo "trimmed-$(printf '%s' "$WSKIT_AWS_PROVIDER_SERVICES" | sha256sum | cut -c1-8)"
+    # keyed by the service list and the client trimmer too, so changing either rebuilds
+    echo "trimmed-$({ printf '%s' "$WSKIT_AWS_PROVIDER_SERVICES"; cat "$WSKIT_REPO_ROOT/scripts/infra/trim_provider_clients.py"; } | sha256sum | cut -c1-8)"
   fi
 }
 
