@@ -27,6 +27,9 @@ import { startWsGateway, type WsGateway } from '../../shared/tests/support/ws-ga
 
 const now = () => performance.timeOrigin + performance.now();
 
+/** The topic every client follows (a public prefix of the local gateway). */
+const BENCH_TOPIC = 'public:bench';
+
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
@@ -54,7 +57,14 @@ function request<T extends Msg>(child: ChildProcess, message: unknown, kind: T['
 
 async function localGatewayRole(): Promise<void> {
   const { startGateway } = await import('../../local/src');
-  const gw = await startGateway({ port: 0, callbackLatencyMs: Number(process.argv[3] ?? 0), maxConnectionsPerUser: 0, ttlSweepIntervalMs: 0 });
+  const gw = await startGateway({
+    port: 0,
+    callbackLatencyMs: Number(process.argv[3] ?? 0),
+    maxConnectionsPerUser: 0,
+    ttlSweepIntervalMs: 0,
+    // As the Terraform default: a 10,000-subscriber fan-out at 30 ms per callback needs seconds.
+    functionTimeoutMs: { broadcaster: 60_000 },
+  });
   const token = await gw.mintToken({ sub: 'bench', ttlSeconds: 7200 });
   process.on('message', async (m: { kind: string }) => {
     if (m.kind === 'stop') {
@@ -62,7 +72,7 @@ async function localGatewayRole(): Promise<void> {
       process.exit(0);
     }
   });
-  process.send!({ kind: 'ready', url: `${gw.wsUrl}/?token=${encodeURIComponent(token)}`, callbackUrl: gw.callbackUrl });
+  process.send!({ kind: 'ready', url: `${gw.wsUrl}/?token=${encodeURIComponent(token)}`, callbackUrl: gw.callbackUrl, httpUrl: gw.httpUrl });
 }
 
 async function gatewayRole(): Promise<void> {
@@ -89,12 +99,12 @@ async function clientsRole(): Promise<void> {
   const sockets: WebSocket[] = [];
   const onData = (data: WebSocket.RawData) => {
     const t = now();
-    const { mid, type } = JSON.parse(String(data)) as { mid: string; type: string };
-    if (type !== 'message') return;
-    const e = expect.get(mid) ?? { count: 0, last: 0 };
+    const { type, data: body } = JSON.parse(String(data)) as { type: string; data?: { run?: string } };
+    if (type !== 'message' || typeof body?.run !== 'string') return;
+    const e = expect.get(body.run) ?? { count: 0, last: 0 };
     e.count++;
     e.last = Math.max(e.last, t);
-    expect.set(mid, e);
+    expect.set(body.run, e);
   };
   const open = (id: string) =>
           new Promise<void>((resolve, reject) => {
@@ -108,15 +118,24 @@ async function clientsRole(): Promise<void> {
             if (!local) {
               ws.once('open', () => resolve());
             } else {
+              // hello (to learn the connectionId), then subscribe through the message handler.
               ws.once('open', () => ws.send(JSON.stringify({ action: 'hello', id: 'h' })));
-              const onWelcome = (frame: WebSocket.RawData) => {
-                const welcome = JSON.parse(String(frame)) as { type: string; connectionId?: string };
-                if (welcome.type !== 'welcome') return;
-                ws.off('message', onWelcome);
-                assigned.push(welcome.connectionId!);
-                resolve();
+              let connectionId: string | undefined;
+              const onReply = (frame: WebSocket.RawData) => {
+                const reply = JSON.parse(String(frame)) as { type: string; id?: string; connectionId?: string; code?: string };
+                if (reply.type === 'welcome') {
+                  connectionId = reply.connectionId;
+                  ws.send(JSON.stringify({ action: 'subscribe', topic: BENCH_TOPIC, id: 's' }));
+                } else if (reply.type === 'ack' && reply.id === 's') {
+                  ws.off('message', onReply);
+                  assigned.push(connectionId!);
+                  resolve();
+                } else if (reply.type === 'error') {
+                  ws.terminate();
+                  reject(new Error(`${reply.code} answered to ${reply.id === 's' ? 'subscribe' : 'hello'}`));
+                }
               };
-              ws.on('message', onWelcome);
+              ws.on('message', onReply);
             }
             sockets.push(ws);
           });
@@ -179,7 +198,8 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   let midCounter = 0;
   let openedNote = '';
-  const payloadFor = (mid: string) => JSON.stringify({ type: 'message', topic: 'bench.all', data: { text: 'hello, everyone', n: 42 }, mid, ts: Date.now() });
+  const dataFor = (run: string) => ({ text: 'hello, everyone', n: 42, run });
+  const payloadFor = (run: string) => JSON.stringify({ type: 'message', topic: BENCH_TOPIC, data: dataFor(run), mid: run, ts: Date.now() });
 
   let stopping = false;
   for (const latency of latencies) {
@@ -187,7 +207,7 @@ async function main(): Promise<void> {
     // A fresh gateway and fresh clients per latency (the local gateway fixes its latency at start).
     const gateway =
       gatewayKind === 'local' ? fork(self, ['local-gateway', String(latency)], { stdio: 'inherit' }) : fork(self, ['gateway'], { stdio: 'inherit' });
-    const ready = await request<{ kind: 'ready'; url: string; callbackUrl: string }>(gateway, undefined, 'ready');
+    const ready = await request<{ kind: 'ready'; url: string; callbackUrl: string; httpUrl?: string }>(gateway, undefined, 'ready');
     if (gatewayKind !== 'local') gateway.send({ kind: 'latency', latency });
     const opening = performance.now();
     const clientProcs: Array<{ child: ChildProcess; ids: string[] }> = [];
@@ -285,6 +305,34 @@ async function main(): Promise<void> {
         lastClientMs: last - t0,
         cpuUsPerMsg: (cpu.user + cpu.system) / summary.delivered,
         note: summary.failed || summary.retried ? `failed ${summary.failed}, retried ${summary.retried}` : undefined,
+      });
+    }
+    // The whole path on the local gateway: one message to the broadcaster Lambda (SQS-shaped,
+    // through POST /dev/publish), which Queries the topic's subscribers and fans out.
+    if (gatewayKind === 'local') {
+      const mid = `m${++midCounter}`;
+      const waiting = lastReceipt(mid, ids);
+      const t0 = now();
+      const response = await fetch(`${ready.httpUrl}/dev/publish`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ topic: BENCH_TOPIC, data: dataFor(mid) }),
+      });
+      const answer = (await response.json()) as { results?: Array<{ status: string }>; message?: string };
+      if (!response.ok || answer.results?.[0]?.status !== 'delivered') {
+        console.error(`bench/fanout: the broadcaster did not deliver: ${response.status} ${JSON.stringify(answer)}`);
+        process.exit(1);
+      }
+      const last = await waiting;
+      const seconds = (last - t0) / 1000;
+      rows.push({
+        latency,
+        method: 'broadcaster Lambda: Query + fanOut @64, signed-http',
+        sent: ids.length,
+        seconds,
+        perSecond: ids.length / seconds,
+        lastClientMs: last - t0,
+        note: 'POST /dev/publish to the last client; CPU is in the gateway',
       });
     }
     stopping = true;
