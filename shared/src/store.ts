@@ -357,22 +357,8 @@ export class ConnectionStore {
 
   /** A user's live connections, oldest first, through the sparse `byUser` index. */
   async connectionsOfUser(userId: string): Promise<UserConnection[]> {
-    const { QueryCommand } = await dynamoDbDoc();
-    const client = await this.client();
     const connections: UserConnection[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: BY_USER_INDEX,
-          KeyConditionExpression: 'userId = :user',
-          FilterExpression: 'expiresAt > :now',
-          ExpressionAttributeValues: { ':user': userId, ':now': Math.floor(this.now() / 1000) },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      startKey = page.LastEvaluatedKey;
+    for await (const page of this.byUserPages(userId)) {
       for (const item of page.Items ?? []) {
         connections.push({
           connectionId: String(item.connectionId),
@@ -380,15 +366,21 @@ export class ConnectionStore {
           expiresAt: Number(item.expiresAt),
         });
       }
-    } while (startKey);
+    }
     return connections;
   }
 
   /** How many live connections a user holds (a COUNT query on `byUser`). */
   async countConnectionsOfUser(userId: string): Promise<number> {
+    let count = 0;
+    for await (const page of this.byUserPages(userId, 'COUNT')) count += page.Count ?? 0;
+    return count;
+  }
+
+  /** Every page of the Query on `byUser` for a user's unexpired rows. */
+  private async *byUserPages(userId: string, select?: 'COUNT'): AsyncGenerator<{ Items?: Array<Record<string, unknown>>; Count?: number }> {
     const { QueryCommand } = await dynamoDbDoc();
     const client = await this.client();
-    let count = 0;
     let startKey: Record<string, unknown> | undefined;
     do {
       const page = await client.send(
@@ -398,13 +390,12 @@ export class ConnectionStore {
           KeyConditionExpression: 'userId = :user',
           FilterExpression: 'expiresAt > :now',
           ExpressionAttributeValues: { ':user': userId, ':now': Math.floor(this.now() / 1000) },
-          Select: 'COUNT',
+          Select: select,
           ExclusiveStartKey: startKey,
         }),
       );
-      count += page.Count ?? 0;
+      yield page;
       startKey = page.LastEvaluatedKey;
     } while (startKey);
-    return count;
   }
 }
