@@ -10,11 +10,13 @@
  * definition Terraform and the local gateway use.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+// The local gateway's reading of table.json is the one this test support uses too.
+import { createTableInput, readTableDefinition } from '../../local/src/dynamodb';
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -22,7 +24,6 @@ import {
   ScanCommand,
   UpdateTimeToLiveCommand,
   type AttributeValue,
-  type CreateTableCommandInput,
 } from '@aws-sdk/client-dynamodb';
 
 export type DynamoBackend = 'dynalite' | 'dynamodb-local';
@@ -38,49 +39,7 @@ export interface DynamoHandle {
   stop(): Promise<void>;
 }
 
-export const REPO_ROOT = resolve(__dirname, '..', '..');
-export const TABLE_DEFINITION_PATH = join(REPO_ROOT, 'terraform', 'modules', 'connections-table', 'table.json');
 export const DYNAMODB_LOCAL_VERSION = process.env.WSKIT_DYNAMODB_LOCAL_VERSION ?? '2.6.1';
-
-interface TableDefinition {
-  hashKey: string;
-  rangeKey?: string;
-  attributes: Array<{ name: string; type: 'S' | 'N' | 'B' }>;
-  globalSecondaryIndexes?: Array<{
-    name: string;
-    hashKey: string;
-    rangeKey?: string;
-    projectionType: 'ALL' | 'KEYS_ONLY' | 'INCLUDE';
-    nonKeyAttributes?: string[];
-  }>;
-  ttlAttribute?: string;
-}
-
-export function readTableDefinition(path: string = TABLE_DEFINITION_PATH): TableDefinition {
-  return JSON.parse(readFileSync(path, 'utf8')) as TableDefinition;
-}
-
-/** CreateTable input for table.json: on-demand billing, the same keys and indexes. */
-export function createTableInput(tableName: string, definition: TableDefinition = readTableDefinition()): CreateTableCommandInput {
-  const keySchema = (hash: string, range?: string) => [
-    { AttributeName: hash, KeyType: 'HASH' as const },
-    ...(range ? [{ AttributeName: range, KeyType: 'RANGE' as const }] : []),
-  ];
-  return {
-    TableName: tableName,
-    BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: definition.attributes.map((a) => ({ AttributeName: a.name, AttributeType: a.type })),
-    KeySchema: keySchema(definition.hashKey, definition.rangeKey),
-    GlobalSecondaryIndexes: definition.globalSecondaryIndexes?.map((index) => ({
-      IndexName: index.name,
-      KeySchema: keySchema(index.hashKey, index.rangeKey),
-      Projection: {
-        ProjectionType: index.projectionType,
-        ...(index.projectionType === 'INCLUDE' ? { NonKeyAttributes: index.nonKeyAttributes } : {}),
-      },
-    })),
-  };
-}
 
 /** Creates the wskit table, waits until it and its indexes are ACTIVE, enables TTL where supported. */
 export async function createTable(client: DynamoDBClient, tableName: string): Promise<void> {
