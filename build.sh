@@ -31,7 +31,7 @@ if [[ ! -x node_modules/.bin/esbuild || ! -x node_modules/.bin/tsc ]]; then
 fi
 
 if [[ $typecheck -eq 1 ]]; then
-  for ws in shared lambda/* local client; do
+  for ws in $(node -p "require('./package.json').workspaces.join(' ')"); do
     [[ -f "$ws/tsconfig.json" ]] || continue
     # A workspace scaffolded without sources yet has nothing to check (tsc would fail
     # with "No inputs were found").

@@ -1,14 +1,6 @@
-// One jest run covers every workspace; each workspace is a project with its own tsconfig.
-const workspaces = [
-  'shared',
-  'lambda/connect',
-  'lambda/disconnect',
-  'lambda/message',
-  'lambda/authorizer',
-  'lambda/broadcaster',
-  'local',
-  'client',
-];
+// One jest run covers every workspace; each workspace (package.json "workspaces") is a
+// project with its own tsconfig.
+const { workspaces } = require('./package.json');
 
 /** @type {import('jest').Config} */
 module.exports = {
@@ -16,6 +8,8 @@ module.exports = {
     displayName: dir,
     rootDir: `<rootDir>/${dir}`,
     testEnvironment: 'node',
+    // Workspace packages resolve to their TypeScript sources (see their package.json exports).
+    testEnvironmentOptions: { customExportConditions: ['wskit-source', 'node', 'node-addons'] },
     testMatch: ['<rootDir>/tests/**/*.test.ts'],
     transform: {
       '^.+\\.tsx?$': ['ts-jest', { tsconfig: `<rootDir>/tsconfig.json` }],

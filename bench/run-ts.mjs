@@ -26,7 +26,7 @@ const keepDirname = {
   },
 };
 const outfile = path.join(mkdtempSync(path.join(tmpdir(), 'wskit-bench-')), 'main.cjs');
-await build({ entryPoints: [entry], bundle: true, platform: 'node', target: 'node20', format: 'cjs', outfile, logLevel: 'warning', external: ['dynalite'], plugins: [keepDirname] });
+await build({ entryPoints: [entry], bundle: true, platform: 'node', target: 'node20', format: 'cjs', outfile, logLevel: 'warning', conditions: ['wskit-source', 'module'], external: ['dynalite'], plugins: [keepDirname] });
 // External packages (dynalite) resolve from the repository's node_modules.
 const env = { ...process.env, NODE_PATH: path.join(root, 'node_modules') };
 const child = spawn(process.execPath, [outfile, ...args], { stdio: 'inherit', env });

@@ -26,6 +26,8 @@ const result = await build({
   sourcemap: true,
   legalComments: 'none',
   metafile: true,
+  // @wskit/protocol is bundled from its TypeScript sources.
+  conditions: ['wskit-source', 'module'],
   logLevel: 'warning',
 });
 const externals = Object.values(result.metafile.outputs).flatMap((o) => o.imports.filter((i) => i.external));

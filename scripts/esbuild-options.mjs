@@ -62,6 +62,9 @@ export function lambdaBuildOptions({ root, entry, outdir, awsSdk, tsconfig }) {
     format: 'esm',
     // Prefer the ESM build of a dependency (the AWS SDK ships one): it tree-shakes.
     mainFields: ['module', 'main'],
+    // Workspace packages (@wskit/*) are bundled from their TypeScript sources. Naming any
+    // condition drops esbuild's implicit `module`, which picks the AWS SDK's ESM build: keep it.
+    conditions: ['wskit-source', 'module'],
     minify: true,
     treeShaking: true,
     legalComments: 'none',

@@ -23,7 +23,7 @@ import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import { MessageSender, destroyManagementClients, type SenderTransport } from '../../shared/src';
-import { startWsGateway, type WsGateway } from '../../shared/tests/support/ws-gateway';
+import { startWsGateway, type WsGateway } from '@wskit/testing/ws-harness';
 
 const now = () => performance.timeOrigin + performance.now();
 

@@ -16,8 +16,8 @@ import { BatchWriteItemCommand, CreateTableCommand, QueryCommand, ScanCommand, t
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { connectionExpiresAt } from '../../shared/src';
-import { startDynamo, type DynamoBackend, type DynamoHandle } from '../../shared/testing/dynamo';
-import { seededRandom } from '../../shared/testing/random';
+import { startDynamo, type DynamoBackend, type DynamoHandle } from '@wskit/testing/dynamo';
+import { seededRandom } from '@wskit/testing/random';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);

@@ -48,7 +48,7 @@ export interface PushedMessage<T = unknown> {
 /** Any reply frame; `request()` resolves with the reply (never with an error reply). */
 export type Reply = WelcomeReply | AckReply | PongReply | { type: string; id?: string; [field: string]: unknown };
 
-export const TOPIC_PATTERN = /^[A-Za-z0-9_.:/-]{1,128}$/;
+export { TOPIC_PATTERN } from '@wskit/protocol';
 
 export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

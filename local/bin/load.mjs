@@ -13,6 +13,14 @@ const srcDir = path.join(packageRoot, 'src');
 const outDir = path.join(packageRoot, 'dist');
 const require = createRequire(import.meta.url);
 
+/** @type {import('esbuild').Plugin} */
+const externalPackagesButWskit = {
+  name: 'external-packages-but-wskit',
+  setup(b) {
+    b.onResolve({ filter: /^[^./]/ }, (args) => (args.path.startsWith('@wskit/') ? undefined : { path: args.path, external: true }));
+  },
+};
+
 /** @param {string} file */
 function mtime(file) {
   return statSync(file).mtimeMs;
@@ -36,7 +44,9 @@ async function ensureBundle(entry) {
     platform: 'node',
     format: 'cjs',
     target: 'node20',
-    packages: 'external',
+    // Packages stay external, except the workspaces' own (@wskit/*), bundled from source.
+    conditions: ['wskit-source', 'module'],
+    plugins: [externalPackagesButWskit],
     sourcemap: 'inline',
     logLevel: 'error',
   });

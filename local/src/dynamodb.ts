@@ -1,4 +1,4 @@
-import { readFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
@@ -11,53 +11,8 @@ import {
   UpdateTimeToLiveCommand,
   ResourceNotFoundException,
   type AttributeValue,
-  type CreateTableCommandInput,
 } from '@aws-sdk/client-dynamodb';
-import { tableDefinitionFile } from './paths';
-
-/** `terraform/modules/connections-table/table.json`: the one definition of the table. */
-export interface TableDefinition {
-  hashKey: string;
-  rangeKey?: string;
-  attributes: { name: string; type: 'S' | 'N' | 'B' }[];
-  globalSecondaryIndexes?: {
-    name: string;
-    hashKey: string;
-    rangeKey?: string;
-    projectionType: 'ALL' | 'KEYS_ONLY' | 'INCLUDE';
-    nonKeyAttributes?: string[];
-  }[];
-  ttlAttribute?: string;
-}
-
-export function readTableDefinition(file: string = tableDefinitionFile): TableDefinition {
-  return JSON.parse(readFileSync(file, 'utf8')) as TableDefinition;
-}
-
-export function createTableInput(tableName: string, def: TableDefinition): CreateTableCommandInput {
-  const keySchema = (hash: string, range?: string) => [
-    { AttributeName: hash, KeyType: 'HASH' as const },
-    ...(range ? [{ AttributeName: range, KeyType: 'RANGE' as const }] : []),
-  ];
-  return {
-    TableName: tableName,
-    BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: def.attributes.map((a) => ({ AttributeName: a.name, AttributeType: a.type })),
-    KeySchema: keySchema(def.hashKey, def.rangeKey),
-    ...(def.globalSecondaryIndexes?.length
-      ? {
-          GlobalSecondaryIndexes: def.globalSecondaryIndexes.map((g) => ({
-            IndexName: g.name,
-            KeySchema: keySchema(g.hashKey, g.rangeKey),
-            Projection: {
-              ProjectionType: g.projectionType,
-              ...(g.projectionType === 'INCLUDE' ? { NonKeyAttributes: g.nonKeyAttributes ?? [] } : {}),
-            },
-          })),
-        }
-      : {}),
-  };
-}
+import { createTableInput, type TableDefinition } from '@wskit/shared/table';
 
 export function dynamoClient(endpoint: string, region: string): DynamoDBClient {
   return new DynamoDBClient({

@@ -24,12 +24,12 @@ import { DevIdentityProvider, DEV_AUDIENCE, DEV_ISSUER, type MintOptions } from 
 import {
   dynamoClient,
   ensureTable,
-  readTableDefinition,
   startDynalite,
   startTtlSweeper,
   type EmbeddedDynamo,
 } from './dynamodb';
-import { defaultDistDir, defaultStateDir, tableDefinitionFile } from './paths';
+import { TABLE_DEFINITION } from '@wskit/shared/table';
+import { defaultDistDir, defaultStateDir } from './paths';
 import { serveStatic } from './static-files';
 import { startStreamPoller, type StreamPoller, type StreamSource } from './stream-poller';
 
@@ -297,7 +297,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   const idp = DevIdentityProvider.open(stateDir);
 
   // DynamoDB: embedded dynalite unless an endpoint is given.
-  const tableDefinition = readTableDefinition(tableDefinitionFile);
+  const tableDefinition = TABLE_DEFINITION;
   const tableName = options.tableName ?? `wskit-${stage}-connections`;
   let embedded: EmbeddedDynamo | undefined;
   let dynamodbEndpoint = options.dynamodbEndpoint;

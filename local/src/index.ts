@@ -3,6 +3,4 @@ export { startStreamPoller, lambdaStreamRecord, type StreamSource, type StreamPo
 export type { Gateway, GatewayOptions, GatewayLimits, ConnectionInfo, FunctionName } from './gateway';
 export { DevIdentityProvider, DEV_ISSUER, DEV_AUDIENCE } from './dev-idp';
 export type { MintOptions, Jwk } from './dev-idp';
-export { readTableDefinition, createTableInput } from './dynamodb';
-export type { TableDefinition } from './dynamodb';
 export { defaultDistDir, defaultStateDir, repoRoot } from './paths';

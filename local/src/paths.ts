@@ -11,13 +11,6 @@ export const packageRoot = path.resolve(__dirname, '..');
 export const repoRoot = path.resolve(packageRoot, '..');
 
 export const defaultDistDir = path.join(repoRoot, 'dist', 'lambda');
-export const tableDefinitionFile = path.join(
-  repoRoot,
-  'terraform',
-  'modules',
-  'connections-table',
-  'table.json',
-);
 /** Dev signing key and other local state when no data directory is given. */
 export const defaultStateDir = path.join(repoRoot, '.wskit');
 export const publicDir = path.join(packageRoot, 'public');

@@ -7,7 +7,8 @@ import { createPublicKey, createVerify, type JsonWebKey } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DescribeTableCommand, DynamoDBClient, PutItemCommand, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { startGateway, readTableDefinition, DevIdentityProvider } from '../src';
+import { TABLE_DEFINITION } from '@wskit/shared/table';
+import { startGateway, DevIdentityProvider } from '../src';
 import { httpRequest } from './helpers';
 
 jest.setTimeout(30_000);
@@ -35,7 +36,7 @@ test('another DynamoDB endpoint: the table is created from table.json when missi
     const gw = await startGateway({ distDir: fixtures, dynamodbEndpoint: endpoint, dataDir: path.join(workDir, 'ext'), tableName: 'ext-table' });
     expect(gw.dynamodbEndpoint).toBe(endpoint);
     const { Table } = await ddb.send(new DescribeTableCommand({ TableName: 'ext-table' }));
-    const def = readTableDefinition();
+    const def = TABLE_DEFINITION;
     expect(Table?.KeySchema).toEqual([
       { AttributeName: def.hashKey, KeyType: 'HASH' },
       { AttributeName: def.rangeKey, KeyType: 'RANGE' },

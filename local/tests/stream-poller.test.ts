@@ -7,7 +7,7 @@ import { CreateTableCommand, PutItemCommand, DynamoDBClient } from '@aws-sdk/cli
 import { startGateway, type Gateway } from '../src';
 import { connect, eventually, type TestClient } from './helpers';
 import { realBundles } from './bundles';
-import { startDynamo, type DynamoHandle } from '../../shared/testing/dynamo';
+import { startDynamo, type DynamoHandle } from '@wskit/testing/dynamo';
 
 jest.setTimeout(120_000);
 

@@ -47,8 +47,9 @@ describe('parseClientFrame', () => {
   it('validates topics, data, ts and since', () => {
     expect(err('{"action":"subscribe"}').error.message).toMatch(/"topic" is required/);
     expect(err('{"action":"subscribe","topic":""}').error.code).toBe('BAD_REQUEST');
-    expect(err(`{"action":"subscribe","topic":"${'t'.repeat(129)}"}`).error.code).toBe('BAD_REQUEST');
-    expect(ok(`{"action":"subscribe","topic":"${'t'.repeat(128)}"}`)).toMatchObject({ action: 'subscribe' });
+    expect(err(`{"action":"subscribe","topic":"${'t'.repeat(257)}"}`).error.code).toBe('BAD_REQUEST');
+    expect(ok(`{"action":"subscribe","topic":"${'t'.repeat(256)}"}`)).toMatchObject({ action: 'subscribe' });
+    expect(err('{"action":"subscribe","topic":"a b"}').error.message).toMatch(/no spaces, control or format characters/);
     expect(err('{"action":"publish","topic":"x"}').error.message).toMatch(/"data" is required/);
     expect(err('{"action":"ping","ts":"1"}').error.code).toBe('BAD_REQUEST');
     for (const since of ['-1', '1.5', '"1"', '1e300']) expect(err(`{"action":"subscribe","topic":"x","since":${since}}`).error.code).toBe('BAD_REQUEST');
@@ -84,8 +85,64 @@ describe('parseClientFrame', () => {
     for (const value of [[], 1, 'x', null, undefined, true]) expect(validateClientFrame(value).ok).toBe(false);
   });
 
-  it('isValidTopic follows the topic pattern', () => {
-    for (const topic of ['a', 'user:alice', 'team.b/x-1_2', 'A:B.C/D-E_F']) expect(isValidTopic(topic)).toBe(true);
-    for (const topic of ['', ' ', 'a b', 'ä', 'a*', 'x'.repeat(129), 5, null]) expect(isValidTopic(topic)).toBe(false);
+  it('reads own properties only: an inherited action, topic or data is not there', () => {
+    const inherited = Object.create({ action: 'publish', topic: 'x', data: 1 }) as Record<string, unknown>;
+    expect(validateClientFrame(inherited)).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
+    const noTopic = Object.assign(Object.create({ topic: 'x', data: 1 }) as object, { action: 'publish' });
+    expect(validateClientFrame(noTopic)).toMatchObject({ ok: false, error: { message: '"topic" is required' } });
+  });
+});
+
+describe('history, report and traceparent', () => {
+  it('validates history frames', () => {
+    expect(ok('{"action":"history","topic":"room.a"}')).toEqual({ action: 'history', topic: 'room.a' });
+    expect(ok('{"action":"history","topic":"room.a","since":5,"limit":10,"id":"h"}')).toEqual({ action: 'history', topic: 'room.a', since: 5, limit: 10, id: 'h' });
+    for (const extra of ['"limit":0', '"limit":1001', '"limit":1.5', '"since":-1', '"since":"3"']) {
+      expect(err(`{"action":"history","topic":"a",${extra}}`).error.code).toBe('BAD_REQUEST');
+    }
+    expect(err('{"action":"history"}').error.message).toMatch(/"topic" is required/);
+  });
+
+  it('keeps the known, bounded fields of a report and refuses the rest', () => {
+    const report = {
+      clientVersion: '0.1.0',
+      periodMs: 60000,
+      counters: { reconnects: 2, messagesReceived: 10, bogus: 5 },
+      rttMs: { p50: 40, p95: 90, count: 12 },
+      qualityMs: { good: 50000, poor: 10000, excellent: 1 },
+    };
+    expect(ok(JSON.stringify({ action: 'report', report }))).toEqual({
+      action: 'report',
+      report: { clientVersion: '0.1.0', periodMs: 60000, counters: { reconnects: 2, messagesReceived: 10 }, rttMs: { p50: 40, p95: 90, count: 12 }, qualityMs: { good: 50000, poor: 10000 } },
+    });
+    const bad = [
+      { ...report, clientVersion: 'a b' },
+      { ...report, clientVersion: 'x'.repeat(33) },
+      { ...report, periodMs: 0 },
+      { ...report, counters: { reconnects: -1 } },
+      { ...report, counters: [] },
+      { ...report, rttMs: { p50: 100, p95: 50, count: 1 } },
+      { ...report, qualityMs: { good: 1e12 } },
+      null,
+      'report',
+    ];
+    for (const value of bad) expect(err(JSON.stringify({ action: 'report', report: value })).error.code).toBe('BAD_REQUEST');
+  });
+
+  it('carries a valid traceparent and ignores an invalid one', () => {
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    expect(ok(JSON.stringify({ action: 'ping', traceparent }))).toEqual({ action: 'ping', traceparent });
+    for (const bad of ['00-00000000000000000000000000000000-00f067aa0ba902b7-01', '01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01', 'x', 5]) {
+      expect(ok(JSON.stringify({ action: 'ping', traceparent: bad }))).toEqual({ action: 'ping' });
+    }
+  });
+
+  it('maps topics to HTTP paths and back', () => {
+    const { topicMessagesPath, topicFromMessagesPath } = jest.requireActual<typeof import('../src')>('../src');
+    for (const topic of ['room.a', 'team.a/x', 'user:auth0|abc', 'ünï #1?']) {
+      expect(topicFromMessagesPath(topicMessagesPath(topic))).toBe(topic);
+    }
+    expect(topicFromMessagesPath('/topics/a/b/messages')).toBeUndefined();
+    expect(topicFromMessagesPath('/topics/%E0%A4%A/messages')).toBeUndefined();
   });
 });

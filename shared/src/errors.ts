@@ -1,15 +1,3 @@
-/** Error codes of wire protocol v1 (DESIGN.md). */
-export const ERROR_CODES = [
-  'BAD_REQUEST',
-  'UNKNOWN_ACTION',
-  'FORBIDDEN',
-  'RATE_LIMITED',
-  'PAYLOAD_TOO_LARGE',
-  'TOKEN_EXPIRED',
-  'INTERNAL',
-] as const;
-export type ErrorCode = (typeof ERROR_CODES)[number];
-
 /** A required or malformed environment variable. The message names it and says what to set. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';

@@ -1,3 +1,5 @@
+import { isValidSubject } from '@wskit/protocol';
+
 /**
  * The API Gateway WebSocket event shapes wskit reads, typed loosely on purpose: handlers
  * must survive any event, so every field is checked before use.
@@ -65,15 +67,15 @@ function asRecord(value: unknown): Record<string, unknown> | undefined {
 
 /**
  * Reads the authorizer context. Values may arrive as strings ("1767225600"), so they are
- * converted. Returns undefined when there is no usable userId.
+ * converted. Returns undefined when there is no userId that is a valid subject.
  */
 export function sessionFromEvent(event: unknown): Session | undefined {
   const requestContext = asRecord(asRecord(event)?.requestContext);
   const authorizer = asRecord(requestContext?.authorizer);
   if (!authorizer) return undefined;
-  const rawUser = authorizer.userId ?? authorizer.principalId;
-  const userId = typeof rawUser === 'string' ? rawUser.trim() : typeof rawUser === 'number' ? String(rawUser) : '';
-  if (!userId || userId.length > 256) return undefined;
+  // The verified subject, verbatim: never trimmed or normalised into someone else's.
+  const userId = Object.hasOwn(authorizer, 'userId') ? authorizer.userId : authorizer.principalId;
+  if (!isValidSubject(userId)) return undefined;
   const scope = typeof authorizer.scope === 'string' ? authorizer.scope : '';
   const rawExp = authorizer.exp;
   const exp = typeof rawExp === 'number' || (typeof rawExp === 'string' && rawExp.trim() !== '') ? Number(rawExp) : NaN;

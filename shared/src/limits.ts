@@ -1,12 +1,4 @@
-/** API Gateway WebSocket limits (DESIGN.md, "AWS facts"). */
-export const LIMITS = {
-  /** Largest message API Gateway accepts or delivers (UTF-8 bytes). */
-  maxMessageBytes: 131072,
-  /** Largest single WebSocket frame a client may send (UTF-8 bytes). */
-  maxFrameBytes: 32768,
-  idleTimeoutSeconds: 600,
-  maxConnectionSeconds: 7200,
-} as const;
+import { LIMITS } from '@wskit/protocol';
 
 /** Seconds a connection row outlives the 2 h connection maximum before TTL may remove it. */
 export const TTL_MARGIN_SECONDS = 300;

@@ -12,7 +12,7 @@
 import { httpModules, managementApi, nodeHttpHandler, type ManagementClient } from './aws';
 import { callbackUrl, regionFromEnv, senderTransportFromEnv, type CallbackTarget, type SenderTransport } from './config';
 import { PayloadTooLargeError } from './errors';
-import { LIMITS } from './limits';
+import { LIMITS } from '@wskit/protocol';
 import type { Logger } from './logger';
 import { SignedPoster } from './signed-post';
 import type { ConnectionStore } from './store';

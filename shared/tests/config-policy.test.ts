@@ -1,7 +1,6 @@
 import {
   ConfigError,
   callbackUrl,
-  isTopicAllowed,
   maxConnectionsPerUserFromEnv,
   maxTopicsPerConnectionFromEnv,
   metricsNamespaceFromEnv,
@@ -56,28 +55,6 @@ describe('configuration', () => {
   });
 });
 
-describe('topic policy', () => {
-  const alice = { userId: 'alice', scope: 'openid subscribe:feed. publish:out/ topics:team. topics: bogus' };
-  const options = { publicPrefixes: ['public:'] };
-
-  it('allows the own user topic, public prefixes and scope grants; denies the rest', () => {
-    expect(isTopicAllowed('user:alice', 'publish', alice)).toBe(true);
-    expect(isTopicAllowed('user:alicex', 'publish', alice)).toBe(false);
-    expect(isTopicAllowed('user:bob', 'subscribe', alice)).toBe(false);
-    expect(isTopicAllowed('public:x', 'subscribe', alice, options)).toBe(true);
-    expect(isTopicAllowed('public:x', 'subscribe', alice)).toBe(false);
-    expect(isTopicAllowed('feed.a', 'subscribe', alice)).toBe(true);
-    expect(isTopicAllowed('feed.a', 'publish', alice)).toBe(false);
-    expect(isTopicAllowed('out/1', 'publish', alice)).toBe(true);
-    expect(isTopicAllowed('out/1', 'subscribe', alice)).toBe(false);
-    expect(isTopicAllowed('team.b/x', 'subscribe', alice)).toBe(true);
-    expect(isTopicAllowed('team.b/x', 'publish', alice)).toBe(true);
-    // `topics:` with an empty prefix grants nothing.
-    expect(isTopicAllowed('anything', 'subscribe', alice)).toBe(false);
-    expect(isTopicAllowed('bad topic', 'subscribe', { userId: 'x', scope: 'topics:bad' })).toBe(false);
-  });
-});
-
 describe('sessionFromEvent', () => {
   it('reads userId, scope and exp, converting strings', () => {
     expect(sessionFromEvent({ requestContext: { authorizer: { userId: 'u', scope: 'a b', exp: '1767225600' } } })).toEqual({
@@ -91,6 +68,14 @@ describe('sessionFromEvent', () => {
   it('returns undefined without a usable userId', () => {
     for (const event of [null, {}, { requestContext: {} }, { requestContext: { authorizer: null } }, { requestContext: { authorizer: { userId: '' } } }, { requestContext: { authorizer: { userId: {} } } }]) {
       expect(sessionFromEvent(event)).toBeUndefined();
+    }
+  });
+
+  it('takes the userId verbatim and refuses one that is not a valid subject', () => {
+    const session = (userId: unknown) => sessionFromEvent({ requestContext: { authorizer: { userId } } });
+    expect(session('auth0|abc')?.userId).toBe('auth0|abc');
+    for (const userId of [' alice', 'alice\u00a0', '\ufeffalice', 'al ice', 42, 'x'.repeat(252)]) {
+      expect(session(userId)).toBeUndefined();
     }
   });
 });

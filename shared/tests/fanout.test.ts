@@ -4,10 +4,10 @@
  */
 import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
 import { ConnectionStore, MessageSender, AimdLimiter, destroyManagementClients, fanOutMetricsLine } from '../src';
-import { startDynamo, type DynamoBackend, type DynamoHandle } from '../testing/dynamo';
-import { seededRandom } from '../testing/random';
-import { closeClients, openClients, seedSubscribers, until, type TestClient } from './support/audience';
-import { startWsGateway, type WsGateway } from './support/ws-gateway';
+import { startDynamo, type DynamoBackend, type DynamoHandle } from '@wskit/testing/dynamo';
+import { seededRandom } from '@wskit/testing/random';
+import { closeClients, openClients, seedSubscribers, until, type TestClient } from '@wskit/testing/audience';
+import { startWsGateway, type WsGateway } from '@wskit/testing/ws-harness';
 
 jest.setTimeout(120_000);
 

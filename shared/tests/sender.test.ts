@@ -7,9 +7,9 @@ import {
   destroyManagementClients,
   type SenderTransport,
 } from '../src';
-import { DYNAMO_BACKENDS, startDynamo, type DynamoHandle } from '../testing/dynamo';
-import { faults, startManagementApi, type ManagementApiServer } from '../testing/management-api';
-import { seededRandom } from '../testing/random';
+import { DYNAMO_BACKENDS, startDynamo, type DynamoHandle } from '@wskit/testing/dynamo';
+import { faults, startManagementApi, type ManagementApiServer } from '@wskit/testing/management-api';
+import { seededRandom } from '@wskit/testing/random';
 
 jest.setTimeout(60_000);
 

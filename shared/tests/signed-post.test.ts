@@ -1,9 +1,9 @@
 import http from 'node:http';
 import { ApiGatewayManagementApiClient, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import { PostSigner, SignedPoster, canonicalPath, classifySendError, encodeRfc3986 } from '../src';
-import { faults, startManagementApi, type ManagementApiServer } from '../testing/management-api';
-import { seededRandom } from '../testing/random';
-import { referenceSigner, sigV4Problem, type ExpectedSigner } from '../testing/sigv4';
+import { faults, startManagementApi, type ManagementApiServer } from '@wskit/testing/management-api';
+import { seededRandom } from '@wskit/testing/random';
+import { referenceSigner, sigV4Problem, type ExpectedSigner } from '@wskit/testing/sigv4';
 
 const SIGNER: ExpectedSigner = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY', region: 'eu-west-1' };
 

@@ -1,6 +1,6 @@
 import { ConnectionNotFoundError, ConnectionStore, SubscriptionLimitError, connectionExpiresAt } from '../src';
 import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
-import { DYNAMO_BACKENDS, startDynamo, type DynamoHandle } from '../testing/dynamo';
+import { DYNAMO_BACKENDS, startDynamo, type DynamoHandle } from '@wskit/testing/dynamo';
 
 jest.setTimeout(60_000);
 

@@ -5,7 +5,7 @@
  */
 import { BatchWriteItemCommand, type DynamoDBClient, type WriteRequest } from '@aws-sdk/client-dynamodb';
 import WebSocket from 'ws';
-import { connectionExpiresAt } from '../../src';
+import { connectionExpiresAt } from '@wskit/shared';
 
 export interface TestClient {
   id: string;

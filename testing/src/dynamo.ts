@@ -15,8 +15,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-// The local gateway's reading of table.json is the one this test support uses too.
-import { createTableInput, readTableDefinition } from '../../local/src/dynamodb';
+import { TABLE_DEFINITION, createTableInput } from '@wskit/shared/table';
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -43,7 +42,7 @@ export const DYNAMODB_LOCAL_VERSION = process.env.WSKIT_DYNAMODB_LOCAL_VERSION ?
 
 /** Creates the wskit table, waits until it and its indexes are ACTIVE, enables TTL where supported. */
 export async function createTable(client: DynamoDBClient, tableName: string): Promise<void> {
-  const definition = readTableDefinition();
+  const definition = TABLE_DEFINITION;
   await client.send(new CreateTableCommand(createTableInput(tableName, definition)));
   for (let i = 0; ; i++) {
     const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));

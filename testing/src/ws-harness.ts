@@ -1,6 +1,7 @@
 /**
- * Test and benchmark support: a WebSocket server with the API Gateway management API in
- * front of its real sockets, for fan-out tests until the local gateway is merged.
+ * Test and benchmark support: a bare WebSocket server with the API Gateway management API
+ * in front of its real sockets. Fan-out tests and bench/fanout use it to measure a sender
+ * without the local gateway's own work (authorizer, functions, events) in the way.
  *
  * - `ws://127.0.0.1:<port>/?id=<connectionId>`: a client picks its connection id.
  * - `POST /<stage>/@connections/<id>`: writes the body to that socket as one text frame and

@@ -3,7 +3,7 @@
  * Anything wrong with a record is a RecordError with a message that says what to fix; the
  * handler reports that record as failed and goes on with the others.
  */
-import { isValidTopic } from '@wskit/shared';
+import { isValidTopic, TOPIC_GRAMMAR_TEXT } from '@wskit/protocol';
 import { fromAttributeValue, fromImage, ImageError } from './attribute-value';
 import type { StreamEventName, StreamMapping } from './config';
 
@@ -46,7 +46,7 @@ const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typ
 function checkTopic(topic: unknown, where: string): string {
   if (typeof topic !== 'string' || !isValidTopic(topic)) {
     const shown = typeof topic === 'string' ? `"${topic.slice(0, 140)}"` : typeof topic;
-    throw new RecordError(`${where} gives topic ${shown}, which is not a topic: use 1-128 characters of A-Z a-z 0-9 _ . : / -`);
+    throw new RecordError(`${where} gives topic ${shown}, which is not a topic: use ${TOPIC_GRAMMAR_TEXT}`);
   }
   return topic;
 }

@@ -4,11 +4,11 @@
  * clients. Events are shaped like the ones Lambda's event source mappings deliver.
  */
 import { ConnectionStore, MessageSender, createLogger, destroyManagementClients, type RemainingTime } from '@wskit/shared';
-import { startDynamo, type DynamoHandle } from '../../../shared/testing/dynamo';
-import { lambdaContext } from '../../../shared/testing/events';
-import { seededRandom } from '../../../shared/testing/random';
-import { closeClients, openClients, seedSubscribers, until, type TestClient } from '../../../shared/tests/support/audience';
-import { startWsGateway, type WsGateway } from '../../../shared/tests/support/ws-gateway';
+import { startDynamo, type DynamoHandle } from '@wskit/testing/dynamo';
+import { lambdaContext } from '@wskit/testing/events';
+import { seededRandom } from '@wskit/testing/random';
+import { closeClients, openClients, seedSubscribers, until, type TestClient } from '@wskit/testing/audience';
+import { startWsGateway, type WsGateway } from '@wskit/testing/ws-harness';
 import { handler, processBatch, settingsFromEnv, streamMappingFromEnv, type BroadcasterDependencies } from '../src';
 
 jest.setTimeout(90_000);
@@ -248,7 +248,7 @@ describe('bad input never crashes the batch', () => {
       { messageId: 'no-body', eventSource: 'aws:sqs' },
       { ...s, eventName: 'UPSERT' },
       { eventSource: 'aws:dynamodb', eventName: 'INSERT', dynamodb: { SequenceNumber: '9', NewImage: 'nope' } },
-      { eventSource: 'aws:dynamodb', eventName: 'INSERT', dynamodb: { SequenceNumber: '10', NewImage: { topic: { S: 'x'.repeat(200) } } } },
+      { eventSource: 'aws:dynamodb', eventName: 'INSERT', dynamodb: { SequenceNumber: '10', NewImage: { topic: { S: 'x'.repeat(300) } } } },
     ];
     const result = await processBatch({ Records: broken }, lambdaContext(5_000), deps());
     expect(result.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(['no-body', s.dynamodb.SequenceNumber, '9', '10']);

@@ -1,7 +1,7 @@
 import { destroyManagementClients } from '@wskit/shared';
-import { startDynamo, type DynamoHandle } from '@wskit/shared/testing/dynamo';
-import { captureLogs, connectEvent, lambdaContext, newConnectionId } from '@wskit/shared/testing/events';
-import { faults, startManagementApi, type ManagementApiServer } from '@wskit/shared/testing/management-api';
+import { startDynamo, type DynamoHandle } from '@wskit/testing/dynamo';
+import { captureLogs, connectEvent, lambdaContext, newConnectionId } from '@wskit/testing/events';
+import { faults, startManagementApi, type ManagementApiServer } from '@wskit/testing/management-api';
 import { handler } from '../src';
 
 jest.setTimeout(30_000);

@@ -1,6 +1,6 @@
 import { ConnectionStore } from '@wskit/shared';
-import { startDynamo, type DynamoHandle } from '@wskit/shared/testing/dynamo';
-import { captureLogs, disconnectEvent, lambdaContext, newConnectionId } from '@wskit/shared/testing/events';
+import { startDynamo, type DynamoHandle } from '@wskit/testing/dynamo';
+import { captureLogs, disconnectEvent, lambdaContext, newConnectionId } from '@wskit/testing/events';
 import { handler } from '../src';
 
 jest.setTimeout(30_000);

@@ -16,30 +16,32 @@ import {
   handlerScope,
   ConfigError,
   ConnectionNotFoundError,
-  LIMITS,
   MessageSender,
   metricsNamespaceFromEnv,
   SubscriptionLimitError,
-  errorFrame,
-  isTopicAllowed,
-  parseClientFrame,
   publicTopicPrefixesFromEnv,
   requestContextOf,
   sessionFromEvent,
   stringField,
-  utf8Bytes,
-  type AckFrame,
-  type ClientFrame,
-  type ErrorCode,
   type LambdaContextLike,
   type Logger,
-  type MessageFrame,
-  type PublishFrame,
-  type ServerFrame,
   type Session,
   type WebSocketRequestContext,
   type WebSocketResult,
 } from '@wskit/shared';
+import {
+  LIMITS,
+  errorFrame,
+  isTopicAllowed,
+  parseClientFrame,
+  utf8Bytes,
+  type AckFrame,
+  type ClientFrame,
+  type ErrorCode,
+  type MessageFrame,
+  type PublishFrame,
+  type ServerFrame,
+} from '@wskit/protocol';
 
 const scope = handlerScope('wskit-message', { topicLimitFromEnv: true });
 const getLogger = scope.logger;
@@ -187,6 +189,10 @@ async function route(invocation: Invocation): Promise<ServerFrame> {
     case 'publish':
     case 'sendmessage':
       return publish(invocation, frame);
+    case 'history':
+    case 'report':
+      // In the protocol ahead of their server side, which lands with the recovery and client-report work.
+      throw new Refusal('UNKNOWN_ACTION', `${frame.action} is not served by this version of the message handler`);
   }
 }
 

@@ -1,4 +1,4 @@
-import { captureLogs, lambdaContext, messageEvent, newConnectionId, type EventOptions } from '@wskit/shared/testing/events';
+import { captureLogs, lambdaContext, messageEvent, newConnectionId, type EventOptions } from '@wskit/testing/events';
 import { handler } from '../src';
 import { useHarness } from './support';
 

@@ -1,6 +1,6 @@
 import { ConnectionStore, destroyManagementClients } from '@wskit/shared';
-import { startDynamo, type DynamoHandle } from '@wskit/shared/testing/dynamo';
-import { startManagementApi, type ManagementApiServer } from '@wskit/shared/testing/management-api';
+import { startDynamo, type DynamoHandle } from '@wskit/testing/dynamo';
+import { startManagementApi, type ManagementApiServer } from '@wskit/testing/management-api';
 
 export interface Harness {
   db: DynamoHandle;
