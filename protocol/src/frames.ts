@@ -208,8 +208,16 @@ export function checkJsonStructure(root: unknown): string | undefined {
   return undefined;
 }
 
+export interface FrameOptions {
+  /** Largest body accepted (UTF-8 bytes); default 128 KB. */
+  maxBytes?: number;
+  /** Application routes that stand for a protocol action (e.g. `chat_message` -> `publish`). */
+  aliases?: ReadonlyMap<string, Action>;
+}
+
 /** Parses and validates the body of a MESSAGE event. Never throws. */
-export function parseClientFrame(body: unknown, maxBytes: number = LIMITS.maxMessageBytes): FrameResult {
+export function parseClientFrame(body: unknown, options: FrameOptions = {}): FrameResult {
+  const maxBytes = options.maxBytes ?? LIMITS.maxMessageBytes;
   if (body === null || body === undefined || body === '') {
     return fail('BAD_REQUEST', 'empty frame: send a JSON object such as {"action":"ping"}');
   }
@@ -226,11 +234,11 @@ export function parseClientFrame(body: unknown, maxBytes: number = LIMITS.maxMes
   } catch {
     return fail('BAD_REQUEST', 'frame is not valid JSON: send a JSON object such as {"action":"ping"}');
   }
-  return validateClientFrame(parsed);
+  return validateClientFrame(parsed, options);
 }
 
 /** Validates an already parsed frame. Never throws; unknown extra fields are ignored. */
-export function validateClientFrame(value: unknown): FrameResult {
+export function validateClientFrame(value: unknown, options: Pick<FrameOptions, 'aliases'> = {}): FrameResult {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     return fail('BAD_REQUEST', 'frame must be a JSON object with an "action" field');
   }
@@ -247,10 +255,11 @@ export function validateClientFrame(value: unknown): FrameResult {
   const structureProblem = checkJsonStructure(frame);
   if (structureProblem) return fail('BAD_REQUEST', structureProblem, id);
 
-  const action = Object.hasOwn(frame, 'action') ? frame.action : undefined;
-  if (typeof action !== 'string') {
+  const named = Object.hasOwn(frame, 'action') ? frame.action : undefined;
+  if (typeof named !== 'string') {
     return fail('BAD_REQUEST', `"action" must be a string, one of: ${ACTIONS.join(', ')}`, id);
   }
+  const action = isAction(named) ? named : (options.aliases?.get(named) ?? named);
   if (!isAction(action)) {
     return fail('UNKNOWN_ACTION', `unknown action ${preview(action)}: use one of ${ACTIONS.join(', ')}`, id);
   }

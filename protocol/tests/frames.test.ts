@@ -146,3 +146,18 @@ describe('history, report and traceparent', () => {
     expect(topicFromMessagesPath('/topics/%E0%A4%A/messages')).toBeUndefined();
   });
 });
+
+describe('application routes', () => {
+  it('validate an alias as the action it stands for, and nothing else', () => {
+    const aliases = new Map([['chat_message', 'publish' as const]]);
+    expect(parseClientFrame('{"action":"chat_message","topic":"room.1","data":"hi"}', { aliases })).toEqual({
+      ok: true,
+      frame: { action: 'publish', topic: 'room.1', data: 'hi' },
+    });
+    expect(parseClientFrame('{"action":"chat_message","topic":"room.1"}', { aliases })).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
+    expect(parseClientFrame('{"action":"chat_message"}')).toMatchObject({ ok: false, error: { code: 'UNKNOWN_ACTION' } });
+    for (const inherited of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+      expect(parseClientFrame(JSON.stringify({ action: inherited }), { aliases })).toMatchObject({ ok: false, error: { code: 'UNKNOWN_ACTION' } });
+    }
+  });
+});

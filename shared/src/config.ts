@@ -2,6 +2,7 @@
  * Configuration from the environment, read at first use (never at import), so a missing
  * variable fails the invocation that needs it with a message naming the variable.
  */
+import { ACTIONS, type Action } from '@wskit/protocol';
 import { ConfigError } from './errors';
 
 type Env = NodeJS.ProcessEnv;
@@ -20,6 +21,17 @@ export function tableNameFromEnv(env: Env = process.env): string {
     'the name of the wskit connections table (the connections-table module output `name`)',
     env,
   );
+}
+
+/** A whole number from `min` to `max`, the fallback when unset; anything else names the variable. */
+export function integerFromEnv(env: Env, name: string, fallback: number, min: number, max: number, what: string): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value < min || value > max) {
+    throw new ConfigError(name, `${name} is "${raw}": set it to ${what}, a whole number from ${min} to ${max} (default ${fallback})`);
+  }
+  return value;
 }
 
 function nonNegativeInteger(name: string, raw: string | undefined, fallback: number, what: string): number {
@@ -153,4 +165,74 @@ export function callbackUrl(target: CallbackTarget, env: Env = process.env): str
   }
   const region = target.region ?? regionFromEnv(env);
   return `https://${apiId}.execute-api.${region}.amazonaws.com/${stage}`;
+}
+
+/** WSKIT_JWT_CLOCK_TOLERANCE_SECONDS: clock skew allowed on a token's times, for the authorizer and for fan-out. */
+export function clockToleranceSecondsFromEnv(env: Env = process.env): number {
+  return integerFromEnv(env, 'WSKIT_JWT_CLOCK_TOLERANCE_SECONDS', 5, 0, 300, 'the seconds of clock skew allowed on exp/nbf/iat');
+}
+
+export interface RateLimits {
+  /** Frames one connection may send per window (0 = no limit). */
+  framesPerConnection: number;
+  /** Publishes one user may make per window, over all their connections and HTTP (0 = no limit). */
+  publishesPerUser: number;
+  windowSeconds: number;
+}
+
+export const DEFAULT_RATE_LIMITS: RateLimits = { framesPerConnection: 120, publishesPerUser: 100, windowSeconds: 10 };
+
+/**
+ * WSKIT_FRAME_RATE_LIMIT, WSKIT_PUBLISH_RATE_LIMIT, WSKIT_RATE_LIMIT_WINDOW_SECONDS. The frame
+ * default lets a client subscribe to the 100-topic maximum at once and still send a few more.
+ */
+export function rateLimitsFromEnv(env: Env = process.env): RateLimits {
+  return {
+    framesPerConnection: integerFromEnv(env, 'WSKIT_FRAME_RATE_LIMIT', DEFAULT_RATE_LIMITS.framesPerConnection, 0, 1_000_000, 'the frames one connection may send per window (0 = no limit)'),
+    publishesPerUser: integerFromEnv(env, 'WSKIT_PUBLISH_RATE_LIMIT', DEFAULT_RATE_LIMITS.publishesPerUser, 0, 1_000_000, 'the publishes one user may make per window (0 = no limit)'),
+    windowSeconds: integerFromEnv(env, 'WSKIT_RATE_LIMIT_WINDOW_SECONDS', DEFAULT_RATE_LIMITS.windowSeconds, 1, 3600, 'the length of a rate-limit window in seconds'),
+  };
+}
+
+const ROUTE_KEY = /^[A-Za-z0-9_.-]{1,128}$/;
+/** What an application route may stand for: the actions that carry a topic. */
+const ALIASABLE: readonly Action[] = ['publish', 'subscribe', 'unsubscribe', 'history'];
+
+/**
+ * WSKIT_ACTION_ALIASES: comma-separated `route=action` (e.g. `chat_message=publish`), the
+ * application routes Terraform adds in front of the message router. A frame whose action is
+ * such a route is handled as that protocol action.
+ */
+export function actionAliasesFromEnv(env: Env = process.env): ReadonlyMap<string, Action> {
+  const raw = env.WSKIT_ACTION_ALIASES?.trim();
+  const aliases = new Map<string, Action>();
+  if (!raw) return aliases;
+  for (const entry of raw.split(',').map((item) => item.trim()).filter(Boolean)) {
+    const [route = '', action = '', ...rest] = entry.split('=').map((part) => part.trim());
+    if (rest.length > 0 || !ROUTE_KEY.test(route) || (ACTIONS as readonly string[]).includes(route) || !(ALIASABLE as readonly string[]).includes(action)) {
+      throw new ConfigError(
+        'WSKIT_ACTION_ALIASES',
+        `WSKIT_ACTION_ALIASES has "${entry}": write route=action, where route is a new route key (letters, digits, _ . -) and action one of ${ALIASABLE.join(', ')}`,
+      );
+    }
+    aliases.set(route, action as Action);
+  }
+  return aliases;
+}
+
+export interface HistorySettings {
+  /** How long a message stays retrievable, seconds (0 = no history kept; seq is still assigned). */
+  retentionSeconds: number;
+  /** How many of a topic's latest messages stay retrievable. */
+  maxMessages: number;
+}
+
+export const DEFAULT_HISTORY: HistorySettings = { retentionSeconds: 600, maxMessages: 1000 };
+
+/** WSKIT_HISTORY_RETENTION_SECONDS (default 600), WSKIT_HISTORY_MAX_MESSAGES (default 1000). */
+export function historySettingsFromEnv(env: Env = process.env): HistorySettings {
+  return {
+    retentionSeconds: integerFromEnv(env, 'WSKIT_HISTORY_RETENTION_SECONDS', DEFAULT_HISTORY.retentionSeconds, 0, 7 * 86_400, 'how long published messages stay retrievable for resume, in seconds (0 = keep none)'),
+    maxMessages: integerFromEnv(env, 'WSKIT_HISTORY_MAX_MESSAGES', DEFAULT_HISTORY.maxMessages, 1, 100_000, 'how many of a topic\'s latest messages stay retrievable'),
+  };
 }

@@ -17,7 +17,7 @@ export class PayloadTooLargeError extends Error {
     readonly limit: number,
   ) {
     super(
-      `payload is ${bytes} bytes (UTF-8), over API Gateway's WebSocket message limit of ${limit} bytes; ` +
+      `payload is ${bytes} bytes (UTF-8), over the ${limit}-byte limit of a wskit message (API Gateway carries at most 128 KB per WebSocket message); ` +
         'send a smaller message or a reference to the data (for example an S3 key)',
     );
   }

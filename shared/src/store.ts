@@ -1,33 +1,47 @@
 /**
- * ConnectionStore: the one table (data model in the repository README).
+ * ConnectionStore: connections, their subscriptions and each user's connection slots, in the
+ * one wskit table (data model in the repository README).
  *
  *   connection:   pk = conn#<connectionId>, sk = meta
+ *                 userId, connectedAt, sourceIp, userAgent, tokenExp, expiresAt,
+ *                 topics (set: the subscriptions that count), dropped (set: topics whose
+ *                 row is a tombstone), ver (one per subscribe/unsubscribe)
  *   subscription: pk = topic#<topic>,       sk = sub#<connectionId>
+ *                 connectionId, userId, tokenExp, expiresAt, ver, active
+ *   user:         pk = user#<userId>,       sk = connections
+ *                 slots (set of the user's connection ids), expiresAt
  *
- * The connection item's `topics` string set lists the connection's subscriptions, so
- * removing a connection removes exactly its subscription items without a Scan.
- * Writes are ordered so that a failure half-way never leaves a subscription item the
- * `topics` set does not know about: subscribe adds to `topics` first, then writes the
- * subscription; unsubscribe deletes the subscription first, then shrinks `topics`.
- * Every item carries the connection's TTL, so whatever a lost $disconnect leaves behind
- * expires with it.
+ * Subscribe and unsubscribe are linearizable per connection without transactions (dynalite
+ * has none): each one first updates the connection item atomically, which orders it (the
+ * item's `ver` after the update is the operation's version) and decides membership and the
+ * topic limit; then it writes the subscription row with that version, conditionally, so the
+ * row ends at the state of the highest version whatever order the writes land in. An
+ * unsubscribe leaves a tombstone row (`active = false`) rather than deleting it, so a slower
+ * subscribe with a lower version can never bring the row back; fan-out skips tombstones and
+ * a connection's removal deletes them. A subscribe that finds its connection gone after
+ * writing its row (a racing $disconnect) removes the row again. So after any interleaving:
+ * a topic delivers to a connection if and only if it is in the connection's `topics`, which
+ * is what the limit counts.
+ *
+ * The per-user connection cap is exact: a connection holds a slot in its user's item, taken
+ * with a conditional update; a slot whose connection is gone (a lost $disconnect) is
+ * reclaimed when the cap is reached.
  */
-import { documentClient, dynamoDbDoc, toDocumentClient, type DocumentClient, type DynamoDBClient } from './aws';
 import { ConnectionNotFoundError, SubscriptionLimitError } from './errors';
+import { DEFAULT_MAX_TOPICS_PER_CONNECTION } from './config';
 import { connectionExpiresAt } from './limits';
 import type { Logger } from './logger';
-import { DEFAULT_MAX_TOPICS_PER_CONNECTION } from './config';
+import { TableAccess, isConditionalCheckFailed, stringSet, type TableAccessOptions, type TableKey } from './table-access';
 
 export const CONNECTION_SK = 'meta';
-export const BY_USER_INDEX = 'byUser';
-const BATCH_WRITE_MAX = 25;
-const BATCH_GET_MAX = 100;
+export const USER_SK = 'connections';
 
-export const connectionKey = (connectionId: string) => ({ pk: `conn#${connectionId}`, sk: CONNECTION_SK });
-export const subscriptionKey = (topic: string, connectionId: string) => ({
-  pk: `topic#${topic}`,
-  sk: `sub#${connectionId}`,
-});
+export const connectionKey = (connectionId: string): TableKey => ({ pk: `conn#${connectionId}`, sk: CONNECTION_SK });
+export const subscriptionKey = (topic: string, connectionId: string): TableKey => ({ pk: `topic#${topic}`, sk: `sub#${connectionId}` });
+export const userKey = (userId: string): TableKey => ({ pk: `user#${userId}`, sk: USER_SK });
+
+/** How long a new connection is left alone by slot reclaiming: its $connect may still be running. */
+export const SLOT_SETTLE_MS = 30_000;
 
 export interface NewConnection {
   connectionId: string;
@@ -36,6 +50,8 @@ export interface NewConnection {
   connectedAt: number;
   sourceIp?: string | undefined;
   userAgent?: string | undefined;
+  /** The token's expiry, epoch seconds: fan-out stops delivering after it. */
+  tokenExp?: number | undefined;
 }
 
 export interface ConnectionRecord extends NewConnection {
@@ -48,12 +64,8 @@ export interface Subscriber {
   connectionId: string;
   userId: string;
   expiresAt: number;
-}
-
-export interface UserConnection {
-  connectionId: string;
-  connectedAt: number;
-  expiresAt: number;
+  /** The connection's token expiry (epoch seconds), when known. */
+  tokenExp?: number;
 }
 
 export interface DeleteConnectionResult {
@@ -62,12 +74,7 @@ export interface DeleteConnectionResult {
   subscriptionsRemoved: number;
 }
 
-export interface ConnectionStoreOptions {
-  tableName: string;
-  /** A document client to use. Default: the module-scope one (AWS_REGION, AWS_ENDPOINT_URL_DYNAMODB). */
-  client?: DocumentClient;
-  /** Or a low-level DynamoDB client (tests, custom endpoints), wrapped at first use. */
-  dynamoDb?: DynamoDBClient;
+export interface ConnectionStoreOptions extends TableAccessOptions {
   logger?: Logger;
   maxTopicsPerConnection?: number;
   /** Clock (epoch ms), for expiry filtering; tests may pin it. */
@@ -80,48 +87,44 @@ export interface SubscribeResult {
   expiresAt: number;
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-function isConditionalCheckFailed(error: unknown): boolean {
-  return error instanceof Error && error.name === 'ConditionalCheckFailedException';
+export interface AdmitOptions {
+  /** The most connections one user may hold; 0 = no cap (no slots are kept). */
+  cap: number;
+  /**
+   * Whether API Gateway still has a connection (GetConnection): true when gone. Throwing, or
+   * undefined, means "cannot tell": the slot is kept.
+   */
+  isGone: (connectionId: string) => Promise<boolean | undefined>;
+  /** Connections younger than this are never reclaimed. Default SLOT_SETTLE_MS. */
+  settleMs?: number;
 }
 
-function toStringArray(value: unknown): string[] {
-  if (value instanceof Set) return [...value].filter((v): v is string => typeof v === 'string');
-  if (Array.isArray(value)) return value.filter((v): v is string => typeof v === 'string');
-  return [];
+export type AdmitResult = { admitted: true; record: ConnectionRecord } | { admitted: false; open: number };
+
+function optionalNumber(value: unknown): number | undefined {
+  const n = Number(value);
+  return value !== undefined && value !== null && Number.isFinite(n) ? n : undefined;
 }
 
 export class ConnectionStore {
   readonly tableName: string;
   readonly maxTopicsPerConnection: number;
-  private readonly explicitClient: DocumentClient | undefined;
-  private readonly lowLevelClient: DynamoDBClient | undefined;
-  private wrappedClient: Promise<DocumentClient> | undefined;
+  private readonly table: TableAccess;
   private readonly logger: Logger | undefined;
   private readonly now: () => number;
 
   constructor(options: ConnectionStoreOptions) {
-    if (!options.tableName) throw new Error('ConnectionStore needs a tableName');
-    this.tableName = options.tableName;
-    this.explicitClient = options.client;
-    this.lowLevelClient = options.dynamoDb;
+    this.table = new TableAccess(options);
+    this.tableName = this.table.tableName;
     this.logger = options.logger;
     this.maxTopicsPerConnection = options.maxTopicsPerConnection ?? DEFAULT_MAX_TOPICS_PER_CONNECTION;
     this.now = options.now ?? Date.now;
   }
 
-  /** The client is resolved at first use, so constructing a store costs nothing. */
-  private async client(): Promise<DocumentClient> {
-    if (this.explicitClient) return this.explicitClient;
-    if (this.lowLevelClient) return (this.wrappedClient ??= toDocumentClient(this.lowLevelClient));
-    return documentClient();
-  }
-
   /** Stores (or replaces) a connection item; its TTL follows from connectedAt. */
   async putConnection(connection: NewConnection): Promise<ConnectionRecord> {
-    const { PutCommand } = await dynamoDbDoc();
-    const client = await this.client();
+    const { PutCommand } = await this.table.commands();
+    const client = await this.table.client();
     const expiresAt = connectionExpiresAt(connection.connectedAt);
     const item = {
       ...connectionKey(connection.connectionId),
@@ -130,56 +133,157 @@ export class ConnectionStore {
       connectedAt: connection.connectedAt,
       sourceIp: connection.sourceIp,
       userAgent: connection.userAgent,
+      tokenExp: connection.tokenExp,
       expiresAt,
     };
     await client.send(new PutCommand({ TableName: this.tableName, Item: item }));
     return { ...connection, topics: [], expiresAt };
   }
 
-  async getConnection(connectionId: string): Promise<ConnectionRecord | undefined> {
-    const { GetCommand } = await dynamoDbDoc();
-    const client = await this.client();
-    const { Item } = await client.send(
-      new GetCommand({ TableName: this.tableName, Key: connectionKey(connectionId), ConsistentRead: true }),
+  /**
+   * Stores a connection and takes one of its user's slots, exactly: of any number of
+   * parallel connects, only as many as the cap allows are admitted. At the cap, slots whose
+   * connection is gone (no row, an expired row, or GetConnection says so for a connection
+   * older than `settleMs`) are reclaimed first. A refused connection leaves nothing behind.
+   */
+  async admitConnection(connection: NewConnection, options: AdmitOptions): Promise<AdmitResult> {
+    // The row before the slot: a slot whose row is missing can then only be a leftover.
+    const record = await this.putConnection(connection);
+    if (options.cap <= 0) return { admitted: true, record };
+    if (await this.claimSlot(connection.userId, connection.connectionId, options.cap, record.expiresAt)) {
+      return { admitted: true, record };
+    }
+    const { freed, open } = await this.reclaimSlots(connection.userId, connection.connectionId, options);
+    if (freed > 0 && (await this.claimSlot(connection.userId, connection.connectionId, options.cap, record.expiresAt))) {
+      return { admitted: true, record };
+    }
+    const { DeleteCommand } = await this.table.commands();
+    await (await this.table.client()).send(new DeleteCommand({ TableName: this.tableName, Key: connectionKey(connection.connectionId) }));
+    return { admitted: false, open };
+  }
+
+  /** The connection ids holding a user's slots. */
+  async userSlots(userId: string): Promise<string[]> {
+    const { GetCommand } = await this.table.commands();
+    const client = await this.table.client();
+    const { Item } = await client.send(new GetCommand({ TableName: this.tableName, Key: userKey(userId), ConsistentRead: true }));
+    return stringSet(Item?.slots).sort();
+  }
+
+  private async claimSlot(userId: string, connectionId: string, cap: number, expiresAt: number): Promise<boolean> {
+    const { UpdateCommand } = await this.table.commands();
+    const client = await this.table.client();
+    try {
+      await client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: userKey(userId),
+          UpdateExpression: 'ADD slots :id SET expiresAt = :exp',
+          ConditionExpression: 'attribute_not_exists(slots) OR size(slots) < :cap OR contains(slots, :name)',
+          ExpressionAttributeValues: { ':id': new Set([connectionId]), ':exp': expiresAt, ':cap': cap, ':name': connectionId },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  private async releaseSlots(userId: string, connectionIds: string[]): Promise<void> {
+    if (connectionIds.length === 0) return;
+    const { UpdateCommand } = await this.table.commands();
+    const client = await this.table.client();
+    await client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: userKey(userId),
+        UpdateExpression: 'DELETE slots :ids',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':ids': new Set(connectionIds) },
+      }),
+    ).catch((error: unknown) => {
+      if (!isConditionalCheckFailed(error)) throw error;
+    });
+  }
+
+  /** Frees the slots of a user's connections that are gone. Returns how many, and how many stay. */
+  private async reclaimSlots(userId: string, self: string, options: AdmitOptions): Promise<{ freed: number; open: number }> {
+    const slots = (await this.userSlots(userId)).filter((id) => id !== self);
+    if (slots.length === 0) return { freed: 0, open: 0 };
+    const rows = new Map(
+      (await this.table.batchGet(slots.map(connectionKey), 'connectionId, connectedAt, expiresAt')).map((item) => [String(item.connectionId), item]),
     );
+    const nowMs = this.now();
+    const settleMs = options.settleMs ?? SLOT_SETTLE_MS;
+    const leftovers: string[] = [];
+    const gone: string[] = [];
+    await Promise.all(
+      slots.map(async (id) => {
+        const row = rows.get(id);
+        if (!row || Number(row.expiresAt) * 1000 <= nowMs) {
+          leftovers.push(id);
+          return;
+        }
+        if (nowMs - Number(row.connectedAt) < settleMs) return;
+        try {
+          if ((await options.isGone(id)) === true) gone.push(id);
+        } catch (error) {
+          this.logger?.debug('could not check a connection; its slot is kept', { staleCandidate: id, error });
+        }
+      }),
+    );
+    await this.releaseSlots(userId, leftovers);
+    if (gone.length > 0) await this.removeConnections(gone);
+    const freed = leftovers.length + gone.length;
+    if (freed > 0) this.logger?.info('reclaimed the slots of gone connections', { freed });
+    return { freed, open: slots.length - freed };
+  }
+
+  async getConnection(connectionId: string): Promise<ConnectionRecord | undefined> {
+    const { GetCommand } = await this.table.commands();
+    const client = await this.table.client();
+    const { Item } = await client.send(new GetCommand({ TableName: this.tableName, Key: connectionKey(connectionId), ConsistentRead: true }));
     if (!Item) return undefined;
-    return {
+    const record: ConnectionRecord = {
       connectionId: String(Item.connectionId),
       userId: String(Item.userId),
       connectedAt: Number(Item.connectedAt),
       sourceIp: typeof Item.sourceIp === 'string' ? Item.sourceIp : undefined,
       userAgent: typeof Item.userAgent === 'string' ? Item.userAgent : undefined,
-      topics: toStringArray(Item.topics).sort(),
+      topics: stringSet(Item.topics).sort(),
       expiresAt: Number(Item.expiresAt),
     };
+    const tokenExp = optionalNumber(Item.tokenExp);
+    if (tokenExp !== undefined) record.tokenExp = tokenExp;
+    return record;
   }
 
   /**
-   * Removes the connection item and every subscription its `topics` set lists (batched).
-   * `alsoTopics` names subscriptions to remove even when the connection item is already
-   * gone (a sender that found a stale subscriber knows the topic). Idempotent.
+   * Removes the connection item, every subscription row it lists (tombstones included) and
+   * its user slot. `alsoTopics` names subscriptions to remove even when the connection item
+   * is already gone (a sender that found a stale subscriber knows the topic). Idempotent.
    */
-  async deleteConnection(
-    connectionId: string,
-    options: { alsoTopics?: readonly string[] } = {},
-  ): Promise<DeleteConnectionResult> {
-    const { DeleteCommand } = await dynamoDbDoc();
-    const client = await this.client();
+  async deleteConnection(connectionId: string, options: { alsoTopics?: readonly string[] } = {}): Promise<DeleteConnectionResult> {
+    const { DeleteCommand } = await this.table.commands();
+    const client = await this.table.client();
     const { Attributes } = await client.send(
       new DeleteCommand({ TableName: this.tableName, Key: connectionKey(connectionId), ReturnValues: 'ALL_OLD' }),
     );
-    const topics = new Set([...toStringArray(Attributes?.topics), ...(options.alsoTopics ?? [])]);
-    const keys = [...topics].map((topic) => subscriptionKey(topic, connectionId));
-    await this.batchDelete(keys);
-    this.logger?.debug('connection removed', { connectionId, existed: Attributes !== undefined, subscriptionsRemoved: keys.length });
-    return { existed: Attributes !== undefined, subscriptionsRemoved: keys.length };
+    const subscribed = new Set([...stringSet(Attributes?.topics), ...(options.alsoTopics ?? [])]);
+    const rows = new Set([...subscribed, ...stringSet(Attributes?.dropped)]);
+    await this.table.batchDelete([...rows].map((topic) => subscriptionKey(topic, connectionId)));
+    if (typeof Attributes?.userId === 'string') await this.releaseSlots(Attributes.userId, [connectionId]);
+    const subscriptionsRemoved = subscribed.size;
+    this.logger?.debug('connection removed', { connectionId, existed: Attributes !== undefined, subscriptionsRemoved });
+    return { existed: Attributes !== undefined, subscriptionsRemoved };
   }
 
   /**
-   * Removes many connections at once (a fan-out's gone recipients): one BatchGetItem per
-   * 100 connections reads their `topics`, then BatchWriteItem deletes, 25 at a time, every
-   * subscription (plus `alsoTopics`) and then the connection items; unprocessed keys and
-   * items are retried with backoff. Idempotent.
+   * Removes many connections at once (a fan-out's gone recipients): one BatchGetItem per 100
+   * connections reads their topics, then BatchWriteItem deletes, 25 at a time, every
+   * subscription row (plus `alsoTopics`) and the connection items, and their user slots are
+   * released. Idempotent.
    */
   async removeConnections(
     connectionIds: readonly string[],
@@ -187,147 +291,159 @@ export class ConnectionStore {
   ): Promise<{ connections: number; subscriptionsRemoved: number }> {
     const ids = [...new Set(connectionIds)];
     if (ids.length === 0) return { connections: 0, subscriptionsRemoved: 0 };
-    const { BatchGetCommand } = await dynamoDbDoc();
-    const client = await this.client();
+    const items = await this.table.batchGet(ids.map(connectionKey), 'connectionId, userId, topics, dropped');
     const topicsOf = new Map<string, Set<string>>(ids.map((id) => [id, new Set(options.alsoTopics ?? [])]));
-    for (let start = 0; start < ids.length; start += BATCH_GET_MAX) {
-      let keys: Array<Record<string, unknown>> = ids.slice(start, start + BATCH_GET_MAX).map(connectionKey);
-      for (let attempt = 0; keys.length > 0; attempt++) {
-        if (attempt > 0) {
-          if (attempt > 8) throw new Error(`BatchGetItem left ${keys.length} keys unprocessed after ${attempt} attempts`);
-          await sleep(Math.random() * Math.min(1000, 25 * 2 ** attempt));
-        }
-        const out = await client.send(
-          new BatchGetCommand({
-            RequestItems: {
-              [this.tableName]: {
-                Keys: keys,
-                ProjectionExpression: 'connectionId, topics',
-                ConsistentRead: true,
-              },
-            },
-          }),
-        );
-        for (const item of out.Responses?.[this.tableName] ?? []) {
-          const set = topicsOf.get(String(item.connectionId));
-          for (const topic of toStringArray(item.topics)) set?.add(topic);
-        }
-        keys = (out.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as typeof keys;
-      }
+    const slotsOf = new Map<string, string[]>();
+    for (const item of items) {
+      const id = String(item.connectionId);
+      const set = topicsOf.get(id);
+      for (const topic of [...stringSet(item.topics), ...stringSet(item.dropped)]) set?.add(topic);
+      if (typeof item.userId === 'string') slotsOf.set(item.userId, [...(slotsOf.get(item.userId) ?? []), id]);
     }
-    const subscriptionKeys = [...topicsOf].flatMap(([id, topics]) => [...topics].map((t) => subscriptionKey(t, id)));
-    // Subscriptions first: if this stops half-way, the connection item still lists them.
-    await this.batchDelete(subscriptionKeys);
-    await this.batchDelete(ids.map(connectionKey));
+    const subscriptionKeys = [...topicsOf].flatMap(([id, topics]) => [...topics].map((topic) => subscriptionKey(topic, id)));
+    // Subscriptions first: if this stops half-way, the connection items still list them.
+    await this.table.batchDelete(subscriptionKeys);
+    await this.table.batchDelete(ids.map(connectionKey));
+    await Promise.all([...slotsOf].map(([userId, slotIds]) => this.releaseSlots(userId, slotIds)));
     return { connections: ids.length, subscriptionsRemoved: subscriptionKeys.length };
   }
 
-  /** BatchWriteItem deletes in chunks of 25, retrying unprocessed items with backoff. */
-  private async batchDelete(keys: Array<{ pk: string; sk: string }>): Promise<void> {
-    const { BatchWriteCommand } = await dynamoDbDoc();
-    const client = await this.client();
-    for (let start = 0; start < keys.length; start += BATCH_WRITE_MAX) {
-      let requests = keys.slice(start, start + BATCH_WRITE_MAX).map((Key) => ({ DeleteRequest: { Key } }));
-      for (let attempt = 0; requests.length > 0; attempt++) {
-        if (attempt > 0) {
-          if (attempt > 8) {
-            throw new Error(`BatchWriteItem left ${requests.length} deletes unprocessed after ${attempt} attempts`);
-          }
-          await sleep(Math.random() * Math.min(1000, 25 * 2 ** attempt));
-        }
-        const { UnprocessedItems } = await client.send(
-          new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } }),
-        );
-        requests = (UnprocessedItems?.[this.tableName] ?? []) as typeof requests;
-      }
-    }
-  }
-
   /**
-   * Subscribes a connection to a topic. Adds the topic to the connection's `topics` set
-   * (only if the connection exists and is under its topic limit), then writes the
-   * subscription item with the connection's userId and TTL. Idempotent.
+   * Subscribes a connection to a topic (idempotent). The connection item decides, atomically,
+   * whether the topic counts against the limit and gives the operation its version; then the
+   * subscription row is written with that version unless a newer operation already wrote it;
+   * then the connection is checked to still exist (a $disconnect may have removed it and its
+   * rows in between), and if not, the row is removed again.
    * @throws ConnectionNotFoundError, SubscriptionLimitError
    */
   async subscribe(connectionId: string, topic: string): Promise<SubscribeResult> {
-    const { UpdateCommand, PutCommand } = await dynamoDbDoc();
-    const client = await this.client();
-    let attributes: Record<string, unknown> | undefined;
-    let added = true;
+    const { UpdateCommand, PutCommand, GetCommand, DeleteCommand } = await this.table.commands();
+    const client = await this.table.client();
+    let old: Record<string, unknown> | undefined;
     try {
-      ({ Attributes: attributes } = await client.send(
+      ({ Attributes: old } = await client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: connectionKey(connectionId),
-          UpdateExpression: 'ADD topics :topic',
+          UpdateExpression: 'ADD topics :topic, ver :one DELETE dropped :topic',
           ConditionExpression:
             'attribute_exists(pk) AND (attribute_not_exists(topics) OR size(topics) < :max OR contains(topics, :name))',
-          ExpressionAttributeValues: { ':topic': new Set([topic]), ':max': this.maxTopicsPerConnection, ':name': topic },
+          ExpressionAttributeValues: { ':topic': new Set([topic]), ':one': 1, ':max': this.maxTopicsPerConnection, ':name': topic },
           ReturnValues: 'ALL_OLD',
         }),
       ));
     } catch (error) {
       if (!isConditionalCheckFailed(error)) throw error;
-      const existing = await this.getConnection(connectionId);
-      if (!existing) throw new ConnectionNotFoundError(connectionId);
+      if (!(await this.getConnection(connectionId))) throw new ConnectionNotFoundError(connectionId);
       throw new SubscriptionLimitError(connectionId, this.maxTopicsPerConnection);
     }
-    if (!attributes) throw new ConnectionNotFoundError(connectionId);
-    added = !toStringArray(attributes.topics).includes(topic);
-    const expiresAt = Number(attributes.expiresAt);
-    await client.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: {
-          ...subscriptionKey(topic, connectionId),
-          connectionId,
-          userId: attributes.userId,
-          expiresAt,
-        },
-      }),
+    if (!old) throw new ConnectionNotFoundError(connectionId);
+    const version = (optionalNumber(old.ver) ?? 0) + 1;
+    const expiresAt = Number(old.expiresAt);
+    const tokenExp = optionalNumber(old.tokenExp);
+    await this.writeRow(PutCommand, client, { ...subscriptionKey(topic, connectionId), connectionId, userId: old.userId, expiresAt, tokenExp, ver: version, active: true });
+
+    const { Item } = await client.send(
+      new GetCommand({ TableName: this.tableName, Key: connectionKey(connectionId), ConsistentRead: true, ProjectionExpression: 'pk' }),
     );
-    return { added, expiresAt };
+    if (!Item) {
+      await client
+        .send(
+          new DeleteCommand({
+            TableName: this.tableName,
+            Key: subscriptionKey(topic, connectionId),
+            ConditionExpression: 'ver = :v',
+            ExpressionAttributeValues: { ':v': version },
+          }),
+        )
+        .catch((error: unknown) => {
+          if (!isConditionalCheckFailed(error)) throw error;
+        });
+      throw new ConnectionNotFoundError(connectionId);
+    }
+    return { added: !stringSet(old.topics).includes(topic), expiresAt };
   }
 
-  /** Removes one subscription: the subscription item first, then the `topics` entry. Idempotent. */
+  /**
+   * Unsubscribes a connection from a topic (idempotent). The connection item drops the topic
+   * and gives the operation its version; the row becomes a tombstone of that version, so a
+   * subscribe that is still on its way with a lower version cannot bring it back. The
+   * connection item lists tombstoned topics (up to the topic limit) so its removal deletes
+   * them; tombstones beyond that are left to the TTL (fan-out skips them either way).
+   */
   async unsubscribe(connectionId: string, topic: string): Promise<{ removed: boolean }> {
-    const { DeleteCommand, UpdateCommand } = await dynamoDbDoc();
-    const client = await this.client();
-    const { Attributes } = await client.send(
-      new DeleteCommand({
-        TableName: this.tableName,
-        Key: subscriptionKey(topic, connectionId),
-        ReturnValues: 'ALL_OLD',
-      }),
-    );
-    try {
-      await client.send(
+    const { UpdateCommand, PutCommand, DeleteCommand } = await this.table.commands();
+    const client = await this.table.client();
+    const update = (tracked: boolean) =>
+      client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: connectionKey(connectionId),
-          UpdateExpression: 'DELETE topics :topic',
-          ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeValues: { ':topic': new Set([topic]) },
+          UpdateExpression: tracked ? 'DELETE topics :topic ADD ver :one, dropped :topic' : 'DELETE topics :topic ADD ver :one',
+          ConditionExpression: tracked
+            ? 'attribute_exists(pk) AND contains(topics, :name) AND (attribute_not_exists(dropped) OR size(dropped) < :max)'
+            : 'attribute_exists(pk)',
+          ExpressionAttributeValues: tracked
+            ? { ':topic': new Set([topic]), ':one': 1, ':name': topic, ':max': this.maxTopicsPerConnection }
+            : { ':topic': new Set([topic]), ':one': 1 },
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
+    let old: Record<string, unknown> | undefined;
+    try {
+      ({ Attributes: old } = await update(true));
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+      try {
+        ({ Attributes: old } = await update(false));
+      } catch (retryError) {
+        if (!isConditionalCheckFailed(retryError)) throw retryError;
+        // The connection is gone, and with it every operation that could race this one.
+        await client.send(new DeleteCommand({ TableName: this.tableName, Key: subscriptionKey(topic, connectionId) }));
+        return { removed: false };
+      }
+    }
+    if (!old || !stringSet(old.topics).includes(topic)) return { removed: false };
+    const version = (optionalNumber(old.ver) ?? 0) + 1;
+    await this.writeRow(PutCommand, client, {
+      ...subscriptionKey(topic, connectionId),
+      connectionId,
+      userId: old.userId,
+      expiresAt: Number(old.expiresAt),
+      ver: version,
+      active: false,
+    });
+    return { removed: true };
+  }
+
+  /** Writes a subscription row unless a newer operation already wrote it. */
+  private async writeRow(
+    PutCommand: Awaited<ReturnType<TableAccess['commands']>>['PutCommand'],
+    client: Awaited<ReturnType<TableAccess['client']>>,
+    row: Record<string, unknown> & { ver: number },
+  ): Promise<void> {
+    try {
+      await client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: row,
+          ConditionExpression: 'attribute_not_exists(pk) OR ver < :v',
+          ExpressionAttributeValues: { ':v': row.ver },
         }),
       );
     } catch (error) {
-      // The connection is gone already: nothing left to shrink.
       if (!isConditionalCheckFailed(error)) throw error;
     }
-    return { removed: Attributes !== undefined };
   }
 
   /**
    * The subscribers of a topic, a page at a time, by Query on `topic#<topic>` (never a Scan).
-   * Rows past their TTL that DynamoDB has not yet removed are skipped; empty pages are not
-   * yielded.
+   * Tombstones and rows past their TTL that DynamoDB has not yet removed are skipped; empty
+   * pages are not yielded.
    */
-  async *subscribers(
-    topic: string,
-    options: { pageSize?: number; consistentRead?: boolean } = {},
-  ): AsyncGenerator<Subscriber[], void, undefined> {
-    const { QueryCommand } = await dynamoDbDoc();
-    const client = await this.client();
+  async *subscribers(topic: string, options: { pageSize?: number; consistentRead?: boolean } = {}): AsyncGenerator<Subscriber[], void, undefined> {
+    const { QueryCommand } = await this.table.commands();
+    const client = await this.table.client();
     const pageSize = options.pageSize ?? 500;
     if (!Number.isInteger(pageSize) || pageSize < 1) throw new RangeError('pageSize must be a whole number >= 1');
     let startKey: Record<string, unknown> | undefined;
@@ -337,65 +453,23 @@ export class ConnectionStore {
         new QueryCommand({
           TableName: this.tableName,
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sub)',
-          FilterExpression: 'expiresAt > :now',
-          ExpressionAttributeValues: { ':pk': `topic#${topic}`, ':sub': 'sub#', ':now': nowSeconds },
-          ProjectionExpression: 'connectionId, userId, expiresAt',
+          // Rows written before tombstones existed have no `active`: they are subscriptions.
+          FilterExpression: 'expiresAt > :now AND (attribute_not_exists(active) OR active = :true)',
+          ExpressionAttributeValues: { ':pk': `topic#${topic}`, ':sub': 'sub#', ':now': nowSeconds, ':true': true },
+          ProjectionExpression: 'connectionId, userId, expiresAt, tokenExp',
           Limit: pageSize,
           ConsistentRead: options.consistentRead ?? false,
           ExclusiveStartKey: startKey,
         }),
       );
       startKey = page.LastEvaluatedKey;
-      const subscribers = (page.Items ?? []).map((item) => ({
-        connectionId: String(item.connectionId),
-        userId: String(item.userId),
-        expiresAt: Number(item.expiresAt),
-      }));
+      const subscribers = (page.Items ?? []).map((item) => {
+        const subscriber: Subscriber = { connectionId: String(item.connectionId), userId: String(item.userId), expiresAt: Number(item.expiresAt) };
+        const tokenExp = optionalNumber(item.tokenExp);
+        if (tokenExp !== undefined) subscriber.tokenExp = tokenExp;
+        return subscriber;
+      });
       if (subscribers.length > 0) yield subscribers;
-    } while (startKey);
-  }
-
-  /** A user's live connections, oldest first, through the sparse `byUser` index. */
-  async connectionsOfUser(userId: string): Promise<UserConnection[]> {
-    const connections: UserConnection[] = [];
-    for await (const page of this.byUserPages(userId)) {
-      for (const item of page.Items ?? []) {
-        connections.push({
-          connectionId: String(item.connectionId),
-          connectedAt: Number(item.connectedAt),
-          expiresAt: Number(item.expiresAt),
-        });
-      }
-    }
-    return connections;
-  }
-
-  /** How many live connections a user holds (a COUNT query on `byUser`). */
-  async countConnectionsOfUser(userId: string): Promise<number> {
-    let count = 0;
-    for await (const page of this.byUserPages(userId, 'COUNT')) count += page.Count ?? 0;
-    return count;
-  }
-
-  /** Every page of the Query on `byUser` for a user's unexpired rows. */
-  private async *byUserPages(userId: string, select?: 'COUNT'): AsyncGenerator<{ Items?: Array<Record<string, unknown>>; Count?: number }> {
-    const { QueryCommand } = await dynamoDbDoc();
-    const client = await this.client();
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: BY_USER_INDEX,
-          KeyConditionExpression: 'userId = :user',
-          FilterExpression: 'expiresAt > :now',
-          ExpressionAttributeValues: { ':user': userId, ':now': Math.floor(this.now() / 1000) },
-          Select: select,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      yield page;
-      startKey = page.LastEvaluatedKey;
     } while (startKey);
   }
 }

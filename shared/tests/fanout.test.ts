@@ -3,7 +3,7 @@
  * client, a real HTTP + WebSocket server and real `ws` clients.
  */
 import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
-import { ConnectionStore, MessageSender, AimdLimiter, destroyManagementClients, fanOutMetricsLine } from '../src';
+import { ConnectionStore, MessageSender, AimdLimiter, destroyManagementClients, fanOutMetricValues, metricsLine } from '../src';
 import { startDynamo, type DynamoBackend, type DynamoHandle } from '@wskit/testing/dynamo';
 import { seededRandom } from '@wskit/testing/random';
 import { closeClients, openClients, seedSubscribers, until, type TestClient } from '@wskit/testing/audience';
@@ -152,7 +152,7 @@ describe('fan-out under throttling (dynalite)', () => {
         random: seededRandom(3),
         // Enough attempts that a 10% throttle rate cannot exhaust them (0.1^8).
         retry: { maxAttempts: 8, baseDelayMs: 5, maxDelayMs: 100 },
-        metrics: { service: 'wskit-test', write: (line) => lines.push(line) },
+        metrics: { namespace: 'wskit', service: 'wskit-test', write: (line) => lines.push(line) },
       }).fanOut(flatten(store, topic, 250, { count: 0 }), payload, { topic, metricProperties: { mid: 'm-3' } });
 
       const throttledAnswers = gw.answers.get(429) ?? 0;
@@ -242,11 +242,10 @@ describe('AimdLimiter', () => {
   });
 
   it('writes an EMF line whose metrics are all present', () => {
-    const line = fanOutMetricsLine(
+    const line = metricsLine(
       { service: 's', namespace: 'ns' },
-      { total: 3, delivered: 1, gone: 1, failed: 1, retried: 1, retries: 2, throttled: 1, concurrency: { initial: 8, final: 4, lowest: 4 }, durationMs: 12, failures: [] },
-      { topic: 't' },
-      1700000000000,
+      fanOutMetricValues({ total: 3, delivered: 1, gone: 1, failed: 1, retried: 1, retries: 2, throttled: 1, concurrency: { initial: 8, final: 4, lowest: 4 }, durationMs: 12, failures: [] }),
+      { properties: { topic: 't' }, units: { FanOutDuration: 'Milliseconds' }, timestamp: 1700000000000 },
     );
     const emf = JSON.parse(line);
     expect(emf._aws).toMatchObject({ Timestamp: 1700000000000, CloudWatchMetrics: [{ Namespace: 'ns', Dimensions: [['Service']] }] });

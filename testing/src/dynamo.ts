@@ -26,6 +26,24 @@ import {
 } from '@aws-sdk/client-dynamodb';
 
 export type DynamoBackend = 'dynalite' | 'dynamodb-local';
+
+/**
+ * A client for the same endpoint whose requests wait before they are sent, by `delayMs(commandName,
+ * input)`: it widens the windows between the steps of a multi-request operation, so a
+ * concurrency test meets the interleavings it is about on every run instead of by luck.
+ */
+export function delayingClient(endpoint: string, delayMs: (commandName: string, input: Record<string, unknown>) => number): DynamoDBClient {
+  const client = localClient(endpoint);
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const ms = delayMs(String(context.commandName), args.input as Record<string, unknown>);
+      if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
+      return next(args);
+    },
+    { step: 'initialize', name: 'wskitTestDelay' },
+  );
+  return client;
+}
 export const DYNAMO_BACKENDS: DynamoBackend[] = ['dynalite', 'dynamodb-local'];
 
 export interface DynamoHandle {
@@ -66,7 +84,8 @@ export async function createTable(client: DynamoDBClient, tableName: string): Pr
   }
 }
 
-function localClient(endpoint: string): DynamoDBClient {
+/** A client for a local endpoint (dummy credentials, a few retries). */
+export function localClient(endpoint: string): DynamoDBClient {
   return new DynamoDBClient({
     endpoint,
     region: 'us-east-1',

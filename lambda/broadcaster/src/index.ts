@@ -1,20 +1,30 @@
 /**
  * @wskit/broadcaster: DynamoDB Streams records (from any application table) and SQS
- * messages -> topic fan-out to WebSocket subscribers.
+ * messages -> topic fan-out to WebSocket subscribers, through the same TopicPublisher as a
+ * client's publish (seq, history, expired tokens).
  *
- * Per batch: records are parsed (a bad one is reported failed, never crashes the batch),
- * grouped by topic, each topic's subscribers are read once with a paginated Query, and each
- * record is pushed to them in order with MessageSender.fanOut. The result reports partial
- * batch failures (`batchItemFailures`, itemIdentifier = SequenceNumber for streams and
- * messageId for SQS), so only failed records come back. Needs ReportBatchItemFailures on
- * the event source mapping.
+ * Per batch: records are parsed; one that can never be published (malformed, or a message
+ * over the size limit) is dropped with a log line and a `DroppedRecords` metric instead of
+ * being retried: reported as failed it would come back until its retries run out, and on a
+ * stream it would hold back every record after it. The others are grouped by topic; each
+ * topic's subscribers are read once and its records are published in order. The result
+ * reports partial batch failures (`batchItemFailures`, itemIdentifier = SequenceNumber for
+ * streams and messageId for SQS) for what may succeed on a retry. Needs
+ * ReportBatchItemFailures on the event source mapping.
  */
 import {
   ConnectionStore,
   MessageSender,
-  createLogger,
+  PayloadTooLargeError,
+  TopicHistory,
+  TopicPublisher,
+  clockToleranceSecondsFromEnv,
+  emitMetrics,
+  historySettingsFromEnv,
+  serviceScope,
   type LambdaContextLike,
   type Logger,
+  type MetricsTarget,
   type RemainingTime,
 } from '@wskit/shared';
 import { settingsFromEnv, type BroadcasterSettings } from './config';
@@ -39,42 +49,39 @@ interface Item {
 }
 
 export interface BroadcasterDependencies {
-  store: ConnectionStore;
-  sender: (context: RemainingTime | undefined) => MessageSender;
+  /** A publisher whose sender honours the invocation's remaining time. */
+  publisher: (context: RemainingTime | undefined) => TopicPublisher;
   settings: BroadcasterSettings;
   logger: Logger;
+  metrics: MetricsTarget;
 }
 
-const baseLogger = createLogger('wskit-broadcaster');
+const SERVICE = 'wskit-broadcaster';
+const scope = serviceScope(SERVICE);
 
-let defaults: { key: string; deps: BroadcasterDependencies } | undefined;
+let defaults: BroadcasterDependencies | undefined;
 
-/** Module-scope store and sender settings, built at first use (not at init) from the environment. */
+/** Module-scope store, history and sender settings, built at first use (not at init) from the environment. */
 function dependenciesFromEnv(): BroadcasterDependencies {
+  if (defaults) return defaults;
   const env = process.env;
-  const key = [
-    'WSKIT_TABLE_NAME', 'WSKIT_CALLBACK_URL', 'WSKIT_API_ID', 'WSKIT_STAGE', 'AWS_REGION', 'WSKIT_STREAM_TOPIC_ATTRIBUTE',
-    'WSKIT_STREAM_TOPIC_TEMPLATE', 'WSKIT_STREAM_DATA_ATTRIBUTE', 'WSKIT_STREAM_EVENT_NAMES', 'WSKIT_FANOUT_CONCURRENCY',
-    'WSKIT_TOPIC_CONCURRENCY', 'WSKIT_METRICS_NAMESPACE', 'AWS_ENDPOINT_URL_DYNAMODB',
-  ].map((name) => env[name] ?? '').join('\u0000');
-  if (defaults?.key === key) return defaults.deps;
   const settings = settingsFromEnv(env);
-  const store = new ConnectionStore({ tableName: settings.tableName, logger: baseLogger });
+  const logger = scope.logger();
+  const metrics = scope.metrics();
+  const store = new ConnectionStore({ tableName: settings.tableName, logger });
+  const history = new TopicHistory({ tableName: settings.tableName, settings: historySettingsFromEnv(env) });
+  const clockToleranceSeconds = clockToleranceSecondsFromEnv(env);
   const stage = env.WSKIT_STAGE?.trim();
-  const sender = (context: RemainingTime | undefined) =>
-    MessageSender.forApi(
-      { apiId: env.WSKIT_API_ID?.trim(), stage },
-      {
-        store,
-        logger: baseLogger,
-        context,
-        concurrency: settings.concurrency,
-        metrics: { namespace: settings.metricsNamespace, service: 'wskit-broadcaster' },
-      },
-    );
-  const deps = { store, sender, settings, logger: baseLogger };
-  defaults = { key, deps };
-  return deps;
+  const publisher = (context: RemainingTime | undefined) =>
+    new TopicPublisher({
+      store,
+      history,
+      clockToleranceSeconds,
+      logger,
+      sender: MessageSender.forApi({ apiId: env.WSKIT_API_ID?.trim(), stage }, { store, logger, context, concurrency: settings.concurrency, metrics }),
+    });
+  defaults = { publisher, settings, logger, metrics };
+  return defaults;
 }
 
 function identify(record: unknown): { id?: string; source?: 'sqs' | 'stream' } {
@@ -110,6 +117,12 @@ export async function processBatch(event: unknown, context: LambdaContextLike | 
   const failed = new Set<string>();
   const items: Item[] = [];
   let skipped = 0;
+  let dropped = 0;
+  const drop = (id: string, source: string, reason: string) => {
+    dropped++;
+    log.error('record dropped: it can never be published', { itemIdentifier: id, source, reason });
+    emitMetrics(deps.metrics, { DroppedRecords: 1 }, { properties: { itemIdentifier: id, reason } });
+  };
   for (const [index, record] of records.entries()) {
     const { id, source } = identify(record);
     if (!id || !source) {
@@ -126,12 +139,14 @@ export async function processBatch(event: unknown, context: LambdaContextLike | 
         else skipped++;
       }
     } catch (error) {
-      failed.add(id);
-      log.error('record refused', { itemIdentifier: id, source, reason: error instanceof RecordError ? error.message : String(error) });
+      if (error instanceof RecordError) drop(id, source, error.message);
+      else {
+        failed.add(id);
+        log.error('record could not be read', { itemIdentifier: id, source, error });
+      }
     }
   }
 
-  // One subscribers Query per topic per batch, however many records target it.
   const byTopic = new Map<string, Item[]>();
   for (const item of items) {
     const list = byTopic.get(item.broadcast!.topic) ?? [];
@@ -139,62 +154,69 @@ export async function processBatch(event: unknown, context: LambdaContextLike | 
     byTopic.set(item.broadcast!.topic, list);
   }
   const remaining = typeof context?.getRemainingTimeInMillis === 'function' ? (context as RemainingTime) : undefined;
-  const sender = byTopic.size > 0 ? deps.sender(remaining) : undefined;
-  const totals = { delivered: 0, gone: 0, failed: 0, retried: 0, recipients: 0 };
+  const publisher = byTopic.size > 0 ? deps.publisher(remaining) : undefined;
+  const totals = { delivered: 0, gone: 0, failed: 0, retried: 0, recipients: 0, expired: 0 };
 
   await runLimited([...byTopic], deps.settings.topicConcurrency, async ([topic, topicItems]) => {
-    let audience: string[];
-    try {
-      audience = [];
-      for await (const page of deps.store.subscribers(topic)) for (const s of page) audience.push(s.connectionId);
-    } catch (error) {
-      for (const item of topicItems) failed.add(item.id);
-      log.error('could not read the subscribers of a topic; its records are reported failed', { topic, error });
-      return;
-    }
-    totals.recipients += audience.length;
-    for (const item of topicItems) {
-      const { mid, ts, data } = item.broadcast!;
-      const payload = JSON.stringify({ type: 'message', topic, data, mid, ts });
-      if (audience.length === 0) continue;
-      const gone = new Set<string>();
+    // Too large to ever be sent: dropped before anything is written.
+    const publishable = topicItems.filter((item) => {
       try {
-        const summary = await sender!.fanOut(audience, payload, {
-          topic,
-          metricProperties: { mid, source: item.source },
-          onResult: (r) => {
-            if (r.status === 'gone') gone.add(r.connectionId);
-          },
-        });
-        totals.delivered += summary.delivered;
-        totals.gone += summary.gone;
-        totals.failed += summary.failed;
-        totals.retried += summary.retried;
-        // Retrying helps only when some recipient failed for a reason that can pass.
-        if (summary.failures.some((f) => f.retryable !== false) || summary.failed > summary.failures.length) {
-          failed.add(item.id);
-          log.warn('some subscribers did not get the message; the record is reported failed so it is retried', {
-            itemIdentifier: item.id, topic, mid, failed: summary.failed, sample: summary.failures.slice(0, 3).map((f) => f.errorName),
-          });
-        }
+        publisher!.checkSize({ topic, data: item.broadcast!.data, mid: item.broadcast!.mid, ts: item.broadcast!.ts });
+        return true;
       } catch (error) {
-        failed.add(item.id);
-        log.error('fan-out failed', { itemIdentifier: item.id, topic, mid, error: error instanceof Error ? { name: error.name, message: error.message } : String(error) });
+        if (!(error instanceof PayloadTooLargeError)) throw error;
+        drop(item.id, item.source, error.message);
+        return false;
       }
-      if (gone.size > 0) audience = audience.filter((id) => !gone.has(id));
-    }
+    });
+    const outcomes = await publisher!.publishMany(
+      topic,
+      publishable.map(({ broadcast }) => ({ data: broadcast!.data, mid: broadcast!.mid, ts: broadcast!.ts })),
+    );
+    outcomes.forEach((outcome, index) => {
+      const item = publishable[index]!;
+      if ('error' in outcome) {
+        failed.add(item.id);
+        log.error('publish failed; the record is reported failed so it is retried', { itemIdentifier: item.id, topic, mid: item.broadcast!.mid, error: outcome.error });
+        return;
+      }
+      const { summary } = outcome;
+      totals.recipients += summary.total;
+      totals.delivered += summary.delivered;
+      totals.gone += summary.gone;
+      totals.failed += summary.failed;
+      totals.retried += summary.retried;
+      totals.expired += outcome.expired;
+      // Retrying helps only when some recipient failed for a reason that can pass.
+      if (summary.failures.some((f) => f.retryable !== false) || summary.failed > summary.failures.length) {
+        failed.add(item.id);
+        log.warn('some subscribers did not get the message; the record is reported failed so it is retried', {
+          itemIdentifier: item.id, topic, mid: outcome.mid, seq: outcome.seq, failed: summary.failed, sample: summary.failures.slice(0, 3).map((f) => f.errorName),
+        });
+      }
+    });
   });
 
   // Report in record order (Lambda retries a stream from the lowest failed sequence number).
   const batchItemFailures = records.map((r) => identify(r).id).filter((id): id is string => id !== undefined && failed.has(id));
   const unique = [...new Set(batchItemFailures)].map((itemIdentifier) => ({ itemIdentifier }));
   log.info('batch done', {
-    records: records.length, broadcasts: items.length, skipped, topics: byTopic.size, failedRecords: unique.length, ...totals, durationMs: Date.now() - started,
+    records: records.length, broadcasts: items.length, skipped, dropped, topics: byTopic.size, failedRecords: unique.length, ...totals, durationMs: Date.now() - started,
   });
   return { batchItemFailures: unique };
 }
 
-/** The Lambda handler: `index.handler`. */
+/** The Lambda handler: `index.handler`. An unexpected error fails the batch (Lambda retries it) and counts as `Faults`. */
 export async function handler(event: unknown, context?: LambdaContextLike): Promise<BatchResponse> {
-  return processBatch(event, context, dependenciesFromEnv());
+  try {
+    return await processBatch(event, context, dependenciesFromEnv());
+  } catch (error) {
+    scope.logger().error(`${SERVICE} failed; the batch is retried`, { requestId: context?.awsRequestId, error });
+    try {
+      emitMetrics(scope.metrics(), { Faults: 1 });
+    } catch {
+      // A broken metrics setting is already in the error above.
+    }
+    throw error;
+  }
 }

@@ -1,15 +1,15 @@
 /**
  * The broadcaster against real parts: dynalite for the table, the real SDK management
- * client, a real HTTP + WebSocket server (shared/tests/support/ws-gateway) and real `ws`
+ * client, a real HTTP + WebSocket server (@wskit/testing/ws-harness) and real `ws`
  * clients. Events are shaped like the ones Lambda's event source mappings deliver.
  */
-import { ConnectionStore, MessageSender, createLogger, destroyManagementClients, type RemainingTime } from '@wskit/shared';
+import { ConnectionStore, MessageSender, TopicHistory, TopicPublisher, createLogger, destroyManagementClients, type RemainingTime } from '@wskit/shared';
 import { startDynamo, type DynamoHandle } from '@wskit/testing/dynamo';
 import { lambdaContext } from '@wskit/testing/events';
 import { seededRandom } from '@wskit/testing/random';
 import { closeClients, openClients, seedSubscribers, until, type TestClient } from '@wskit/testing/audience';
 import { startWsGateway, type WsGateway } from '@wskit/testing/ws-harness';
-import { handler, processBatch, settingsFromEnv, streamMappingFromEnv, type BroadcasterDependencies } from '../src';
+import { processBatch, settingsFromEnv, streamMappingFromEnv, type BroadcasterDependencies } from '../src';
 
 jest.setTimeout(90_000);
 
@@ -19,6 +19,7 @@ let gw: WsGateway;
 let store: CountingStore;
 let clients: TestClient[] = [];
 const logLines: string[] = [];
+const metricLines: Array<Record<string, unknown>> = [];
 
 class CountingStore extends ConnectionStore {
   queries: string[] = [];
@@ -53,21 +54,30 @@ beforeEach(() => {
   store.queries = [];
   for (const c of clients) c.received.length = 0;
   logLines.length = 0;
+  metricLines.length = 0;
 });
 
 function deps(env: Record<string, string> = {}, retry = { maxAttempts: 4, baseDelayMs: 5, maxDelayMs: 50 }): BroadcasterDependencies {
   const settings = settingsFromEnv({ WSKIT_TABLE_NAME: db.tableName, ...env });
+  const history = new TopicHistory({ tableName: db.tableName, dynamoDb: db.client, settings: { retentionSeconds: 600, maxMessages: 1000 } });
+  const metrics = { namespace: 'wskit', service: 'wskit-broadcaster', write: (line: string) => metricLines.push(JSON.parse(line) as Record<string, unknown>) };
   return {
-    store,
     settings,
     logger: createLogger('wskit-broadcaster', { write: (line: string) => logLines.push(line) }),
-    sender: (context: RemainingTime | undefined) =>
-      new MessageSender({ endpoint: gw.callbackUrl, store, context, concurrency: settings.concurrency, retry, random: seededRandom(1), requestTimeoutMs: 30_000 }),
+    metrics,
+    publisher: (context: RemainingTime | undefined) =>
+      new TopicPublisher({
+        store,
+        history,
+        clockToleranceSeconds: 5,
+        sender: new MessageSender({ endpoint: gw.callbackUrl, store, context, concurrency: settings.concurrency, retry, random: seededRandom(1), requestTimeoutMs: 30_000, metrics }),
+      }),
   };
 }
 
 const inTopic = (topic: string) => clients.filter((c) => (topic === 'room.a' ? c.id.startsWith('room') : topic === 'order:42' ? c.id.startsWith('ord') : false));
-const frames = (c: TestClient) => c.received.map((r) => JSON.parse(r) as { type: string; topic: string; data: unknown; mid: string; ts: number });
+const frames = (c: TestClient) => c.received.map((r) => JSON.parse(r) as { type: string; topic: string; data: unknown; mid: string; ts: number; seq: number });
+const dropped = () => metricLines.filter((l) => l.DroppedRecords === 1).map((l) => l.itemIdentifier);
 
 const sqs = (messageId: string, body: string) => ({
   messageId,
@@ -103,7 +113,7 @@ const streamRecord = (eventName: 'INSERT' | 'MODIFY' | 'REMOVE', image: Record<s
 };
 
 describe('SQS messages', () => {
-  it('pushes each {topic, data} to the topic subscribers, one Query per topic, and reports only malformed messages', async () => {
+  it('pushes each {topic, data} to the topic subscribers with consecutive seqs, one Query per topic, and drops malformed messages', async () => {
     const event = {
       Records: [
         sqs('m1', JSON.stringify({ topic: 'room.a', data: { n: 1 } })),
@@ -117,22 +127,39 @@ describe('SQS messages', () => {
       ],
     };
     const result = await processBatch(event, lambdaContext(30_000), deps());
-    expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'bad-json' }, { itemIdentifier: 'bad-topic' }, { itemIdentifier: 'no-data' }, { itemIdentifier: 'array' }]);
+    // Nothing that can never succeed comes back: dropped, logged and counted.
+    expect(result.batchItemFailures).toEqual([]);
+    expect(dropped()).toEqual(['bad-json', 'bad-topic', 'no-data', 'array']);
     expect(store.queries.sort()).toEqual(['order:42', 'room.a']);
     await until(() => inTopic('room.a').every((c) => c.received.length === 3) && inTopic('order:42').every((c) => c.received.length === 1));
     for (const c of inTopic('room.a')) {
-      expect(frames(c).map(({ data, mid }) => ({ data, mid }))).toEqual([
-        { data: { n: 1 }, mid: 'm1' },
-        { data: { n: 2 }, mid: 'm3' },
-        { data: null, mid: 'm4' },
+      expect(frames(c).map(({ data, mid, seq }) => ({ data, mid, seq }))).toEqual([
+        { data: { n: 1 }, mid: 'm1', seq: 1 },
+        { data: { n: 2 }, mid: 'm3', seq: 2 },
+        { data: null, mid: 'm4', seq: 3 },
       ]);
       expect(frames(c)[0]).toMatchObject({ type: 'message', topic: 'room.a', ts: 1767225600000 });
     }
-    for (const c of inTopic('order:42')) expect(frames(c)).toEqual([{ type: 'message', topic: 'order:42', data: 'shipped', mid: 'm2', ts: 1767225600000 }]);
-    const refusals = logLines.map((l) => JSON.parse(l)).filter((l) => l.message === 'record refused');
+    for (const c of inTopic('order:42')) expect(frames(c)).toEqual([{ type: 'message', topic: 'order:42', data: 'shipped', mid: 'm2', ts: 1767225600000, seq: 1 }]);
+    const refusals = logLines.map((l) => JSON.parse(l)).filter((l) => l.message === 'record dropped: it can never be published');
     expect(refusals.map((l) => l.itemIdentifier)).toEqual(['bad-json', 'bad-topic', 'no-data', 'array']);
     expect(refusals[0].reason).toMatch(/not JSON/);
     expect(refusals[1].reason).toMatch(/not a topic/);
+  });
+
+  it('drops a message over the size limit without holding back the others', async () => {
+    const big = 'x'.repeat(130_000);
+    const result = await processBatch(
+      { Records: [sqs('too-big', JSON.stringify({ topic: 'order:42', data: big })), sqs('after', JSON.stringify({ topic: 'order:42', data: 'small' }))] },
+      lambdaContext(30_000),
+      deps(),
+    );
+    expect(result.batchItemFailures).toEqual([]);
+    expect(dropped()).toEqual(['too-big']);
+    await until(() => inTopic('order:42').every((c) => c.received.length === 1));
+    for (const c of inTopic('order:42')) expect(frames(c)[0]).toMatchObject({ data: 'small', mid: 'after' });
+    const line = logLines.map((l) => JSON.parse(l)).find((l) => l.itemIdentifier === 'too-big');
+    expect(line.reason).toMatch(/over the 129024-byte limit/);
   });
 
   it('reports a message failed when subscribers could not be reached after retries, and keeps the others', async () => {
@@ -167,7 +194,7 @@ describe('DynamoDB Streams records', () => {
     ...extra,
   });
 
-  it('maps records with a topic template, skips REMOVE by default, and reports only the poisoned record', async () => {
+  it('maps records with a topic template, skips REMOVE by default, and drops the poisoned records', async () => {
     const mapping = { WSKIT_STREAM_TOPIC_TEMPLATE: '${entity_type}:${entity_id}' };
     const good1 = streamRecord('INSERT', order('42'));
     const poisoned = streamRecord('MODIFY', { pk: { S: 'order#x' }, entity_type: { S: 'order' } }); // no entity_id
@@ -175,10 +202,8 @@ describe('DynamoDB Streams records', () => {
     const removed = streamRecord('REMOVE', order('42'));
     const garbled = streamRecord('INSERT', { entity_type: { S: 'order' }, entity_id: { Q: 'what' } });
     const result = await processBatch({ Records: [good1, poisoned, good2, removed, garbled] }, lambdaContext(30_000), deps(mapping));
-    expect(result.batchItemFailures).toEqual([
-      { itemIdentifier: poisoned.dynamodb.SequenceNumber },
-      { itemIdentifier: garbled.dynamodb.SequenceNumber },
-    ]);
+    expect(result.batchItemFailures).toEqual([]);
+    expect(dropped()).toEqual([poisoned.dynamodb.SequenceNumber, garbled.dynamodb.SequenceNumber]);
     expect(store.queries).toEqual(['order:42']);
     await until(() => inTopic('order:42').every((c) => c.received.length === 2));
     for (const c of inTopic('order:42')) {
@@ -190,7 +215,9 @@ describe('DynamoDB Streams records', () => {
         mid: good1.eventID,
         ts: 1767225600000,
         data: { event: 'INSERT', item: { pk: 'order#42', entity_type: 'order', entity_id: 42, status: 'paid', total: 12.5 } },
+        seq: expect.any(Number),
       });
+      expect(got[1]!.seq).toBe(got[0]!.seq + 1);
       expect((got[1]!.data as { item: { status: string } }).item.status).toBe('shipped');
     }
     const reason = logLines.map((l) => JSON.parse(l)).find((l) => l.itemIdentifier === poisoned.dynamodb.SequenceNumber)?.reason;
@@ -207,7 +234,7 @@ describe('DynamoDB Streams records', () => {
     const roomB = clients.filter((c) => /^ord[0-4]Qw=$/.test(c.id));
     expect(roomB).toHaveLength(5);
     await until(() => roomB.every((c) => c.received.length === 1));
-    for (const c of roomB) expect(frames(c)).toEqual([{ type: 'message', topic: 'room.b', mid: removed.eventID, ts: 1767225600000, data: { text: 'bye', tags: ['a', 'b'], big: '12345678901234567890' } }]);
+    for (const c of roomB) expect(frames(c)).toEqual([{ type: 'message', topic: 'room.b', mid: removed.eventID, ts: 1767225600000, data: { text: 'bye', tags: ['a', 'b'], big: '12345678901234567890' }, seq: 1 }]);
     for (const c of clients.filter((c) => !roomB.includes(c))) expect(c.received).toEqual([]);
   });
 
@@ -215,7 +242,8 @@ describe('DynamoDB Streams records', () => {
     const record = streamRecord('INSERT', order('1'));
     delete (record.dynamodb as { NewImage?: unknown }).NewImage;
     const result = await processBatch({ Records: [record] }, lambdaContext(30_000), deps({ WSKIT_STREAM_TOPIC_TEMPLATE: '${entity_type}:${entity_id}' }));
-    expect(result.batchItemFailures).toEqual([{ itemIdentifier: record.dynamodb.SequenceNumber }]);
+    expect(result.batchItemFailures).toEqual([]);
+    expect(dropped()).toEqual([record.dynamodb.SequenceNumber]);
     expect(logLines.join('\n')).toMatch(/StreamViewType to NEW_AND_OLD_IMAGES/);
   });
 
@@ -242,7 +270,7 @@ describe('bad input never crashes the batch', () => {
     await expect(processBatch(event, lambdaContext(5_000), deps())).resolves.toEqual({ batchItemFailures: [] });
   });
 
-  it('reports SQS messages and stream records with broken fields under their ids', async () => {
+  it('drops SQS messages and stream records with broken fields, logged under their ids', async () => {
     const s = streamRecord('INSERT', { topic: { S: 'room.a' } });
     const broken = [
       { messageId: 'no-body', eventSource: 'aws:sqs' },
@@ -251,12 +279,23 @@ describe('bad input never crashes the batch', () => {
       { eventSource: 'aws:dynamodb', eventName: 'INSERT', dynamodb: { SequenceNumber: '10', NewImage: { topic: { S: 'x'.repeat(300) } } } },
     ];
     const result = await processBatch({ Records: broken }, lambdaContext(5_000), deps());
-    expect(result.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(['no-body', s.dynamodb.SequenceNumber, '9', '10']);
+    expect(result.batchItemFailures).toEqual([]);
+    expect(dropped()).toEqual(['no-body', s.dynamodb.SequenceNumber, '9', '10']);
   });
 });
 
 describe('the Lambda handler with settings from the environment', () => {
+  /** The handler module as a fresh execution environment loads it. */
+  const freshHandler = () => {
+    let loaded: typeof import('../src')['handler'] | undefined;
+    jest.isolateModules(() => {
+      loaded = (require('../src') as typeof import('../src')).handler;
+    });
+    return loaded!;
+  };
+
   it('uses WSKIT_TABLE_NAME, WSKIT_CALLBACK_URL and the standard DynamoDB endpoint variable', async () => {
+    const handler = freshHandler();
     Object.assign(process.env, {
       WSKIT_TABLE_NAME: db.tableName,
       WSKIT_CALLBACK_URL: gw.callbackUrl,
@@ -274,16 +313,16 @@ describe('the Lambda handler with settings from the environment', () => {
     } finally {
       spy.mockRestore();
     }
-    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'env-bad' }] });
+    expect(result).toEqual({ batchItemFailures: [] });
     await until(() => inTopic('order:42').every((c) => c.received.length === 1));
-    const emf = writes.map((w) => JSON.parse(w)).filter((l) => l._aws);
-    expect(emf).toHaveLength(1);
-    expect(emf[0]).toMatchObject({ Service: 'wskit-broadcaster', topic: 'order:42', mid: 'env-1', source: 'sqs', Recipients: 10, Delivered: 10 });
+    const emf = writes.flatMap((w) => w.split('\n').filter(Boolean)).map((w) => JSON.parse(w)).filter((l) => l._aws);
+    expect(emf.filter((l) => l.Recipients !== undefined)).toEqual([expect.objectContaining({ Service: 'wskit-broadcaster', topic: 'order:42', mid: 'env-1', Recipients: 10, Delivered: 10 })]);
+    expect(emf.filter((l) => l.DroppedRecords === 1)).toEqual([expect.objectContaining({ Service: 'wskit-broadcaster', itemIdentifier: 'env-bad' })]);
   });
 
   it('names the variable to set when the table is not configured', async () => {
     delete process.env.WSKIT_TABLE_NAME;
-    await expect(handler({ Records: [] })).rejects.toThrow(/WSKIT_TABLE_NAME/);
+    await expect(freshHandler()({ Records: [] })).rejects.toThrow(/WSKIT_TABLE_NAME/);
   });
 });
 

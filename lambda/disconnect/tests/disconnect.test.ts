@@ -25,10 +25,10 @@ afterAll(async () => {
   await db?.stop();
 });
 
-it('removes the connection and all its subscriptions, and only those', async () => {
+it('removes the connection, all its subscriptions and its user slot, and only those', async () => {
   const connectionId = newConnectionId();
   const other = newConnectionId();
-  await store.putConnection({ connectionId, userId: 'alice', connectedAt: Date.now() });
+  await store.admitConnection({ connectionId, userId: 'alice', connectedAt: Date.now() }, { cap: 3, isGone: async () => false });
   await store.putConnection({ connectionId: other, userId: 'bob', connectedAt: Date.now() });
   for (let i = 0; i < 30; i++) await store.subscribe(connectionId, `room.${i}`);
   await store.subscribe(other, 'room.1');
@@ -37,6 +37,7 @@ it('removes the connection and all its subscriptions, and only those', async () 
   const items = await db.dump();
   expect(items.filter((i) => i.connectionId?.S === connectionId)).toEqual([]);
   expect(items.filter((i) => i.connectionId?.S === other)).toHaveLength(2);
+  expect(await store.userSlots('alice')).toEqual([]);
   const line = lines.map((l) => JSON.parse(l)).find((l) => l.message === 'disconnected');
   expect(line).toMatchObject({ connectionId, existed: true, subscriptionsRemoved: 30, disconnectStatusCode: 1001 });
 });
@@ -62,7 +63,11 @@ it('never throws on events that are not $disconnect events', async () => {
 it('reports a failed cleanup as 500 without throwing', async () => {
   process.env.WSKIT_TABLE_NAME = 'no-such-table';
   try {
-    const { result, lines } = await captureLogs(() => handler(disconnectEvent({ connectionId: newConnectionId() })));
+    let broken: typeof handler | undefined;
+    jest.isolateModules(() => {
+      broken = (require('../src') as typeof import('../src')).handler;
+    });
+    const { result, lines } = await captureLogs(() => broken!(disconnectEvent({ connectionId: newConnectionId() })));
     expect(result.statusCode).toBe(500);
     expect(lines.some((l) => JSON.parse(l).level === 'ERROR')).toBe(true);
   } finally {

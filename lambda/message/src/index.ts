@@ -1,56 +1,96 @@
 /**
- * The router for every MESSAGE route: `hello`, `ping`, `subscribe`, `unsubscribe`,
- * `publish`, `sendmessage` and `$default`. API Gateway sends unknown actions and non-JSON
- * to `$default`, so the handler routes by the parsed body's `action`, not by routeKey.
+ * The router for every MESSAGE route: the protocol's actions, application routes that stand
+ * for one (WSKIT_ACTION_ALIASES) and `$default`. API Gateway sends unknown actions and
+ * non-JSON to `$default`, so the handler routes by the parsed body's `action`, not by
+ * routeKey.
  *
- * Each frame gets exactly one reply, returned as the integration response of a two-way
- * route: `{ statusCode: 200, body: JSON.stringify(reply) }`. The frame's `id` is echoed.
- * A rejected frame writes nothing. The handler never throws: an unexpected failure is an
- * `INTERNAL` error that names the request id, and is logged.
+ * Each frame gets exactly one reply, returned as the integration response of a two-way route:
+ * `{ statusCode: 200, body: JSON.stringify(reply) }`, the frame's `id` echoed. A refused
+ * frame writes nothing. The handler never throws: an unexpected failure is an `INTERNAL`
+ * error that names the request id, logged and counted.
  *
- * Expired sessions: when the authorizer's `exp` has passed, `ping` and `hello` still
- * answer (so a client can keep measuring the link and learn its connectionId while it
- * rotates to a fresh connection); every other action gets `TOKEN_EXPIRED`.
+ * Every frame, valid or not, counts against its connection's frame rate limit, and every
+ * publish against its user's publish limit (RATE_LIMITED with `retryAfterMs`). Expired
+ * sessions: past the token's `exp` (plus the clock tolerance) `ping` and `hello` still answer,
+ * so a client can keep measuring the link and learn its connectionId while it rotates to a
+ * fresh connection; every other action gets `TOKEN_EXPIRED`.
  */
 import {
-  handlerScope,
   ConfigError,
   ConnectionNotFoundError,
+  ConnectionStore,
   MessageSender,
-  metricsNamespaceFromEnv,
+  PayloadTooLargeError,
+  PublishWindowExceeded,
+  RateLimiter,
   SubscriptionLimitError,
+  TopicHistory,
+  TopicPublisher,
+  actionAliasesFromEnv,
+  clockToleranceSecondsFromEnv,
+  defineHandler,
+  emitMetrics,
+  historySettingsFromEnv,
+  lazy,
+  maxTopicsPerConnectionFromEnv,
   publicTopicPrefixesFromEnv,
-  requestContextOf,
+  rateLimitsFromEnv,
+  serviceScope,
   sessionFromEvent,
   stringField,
-  type LambdaContextLike,
-  type Logger,
+  tableNameFromEnv,
+  type Invocation,
   type Session,
-  type WebSocketRequestContext,
   type WebSocketResult,
 } from '@wskit/shared';
 import {
-  LIMITS,
+  QUALITY_STATES,
+  REPORT_COUNTERS,
   errorFrame,
   isTopicAllowed,
   parseClientFrame,
-  utf8Bytes,
+  serverLimits,
   type AckFrame,
   type ClientFrame,
+  type ClientReport,
   type ErrorCode,
-  type MessageFrame,
+  type HistoryFrame,
   type PublishFrame,
   type ServerFrame,
+  type SubscribeFrame,
 } from '@wskit/protocol';
 
-const scope = handlerScope('wskit-message', { topicLimitFromEnv: true });
-const getLogger = scope.logger;
-const getStore = scope.store;
+const SERVICE = 'wskit-message';
+const scope = serviceScope(SERVICE);
 
-/** Subscribers fetched per Query page while publishing. */
-const SUBSCRIBER_PAGE_SIZE = 500;
+/** Module-scope settings and clients, built once per execution environment at first use. */
+const settings = lazy(() => {
+  const tableName = tableNameFromEnv();
+  return {
+    tableName,
+    maxTopicsPerConnection: maxTopicsPerConnectionFromEnv(),
+    publicPrefixes: publicTopicPrefixesFromEnv(),
+    rateLimits: rateLimitsFromEnv(),
+    clockToleranceSeconds: clockToleranceSecondsFromEnv(),
+    aliases: actionAliasesFromEnv(),
+    history: historySettingsFromEnv(),
+  };
+});
+const store = lazy(() => new ConnectionStore({ tableName: settings().tableName, maxTopicsPerConnection: settings().maxTopicsPerConnection, logger: scope.logger() }));
+const history = lazy(() => new TopicHistory({ tableName: settings().tableName, settings: settings().history }));
+const limiter = lazy(
+  () =>
+    new RateLimiter({
+      tableName: settings().tableName,
+      onError: (error) => scope.logger().warn('rate limit not checked: the table could not be reached; the frame is let through', { error }),
+    }),
+);
+
 /** PostToConnection calls in flight at once while publishing. */
 const FAN_OUT_CONCURRENCY = 32;
+/** Client reports a connection may send per window of REPORT_WINDOW_SECONDS. */
+const REPORTS_PER_WINDOW = 2;
+const REPORT_WINDOW_SECONDS = 60;
 
 const reply = (frame: ServerFrame): WebSocketResult => ({ statusCode: 200, body: JSON.stringify(frame) });
 
@@ -58,67 +98,78 @@ class Refusal extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
+    readonly retryAfterMs?: number,
   ) {
     super(message);
   }
 }
 
-interface Invocation {
+interface Frame {
   frame: ClientFrame;
   session: Session;
   connectionId: string;
-  requestContext: WebSocketRequestContext;
-  context: LambdaContextLike | undefined;
-  log: Logger;
+  invocation: Invocation;
 }
 
-export async function handler(event: unknown, context?: LambdaContextLike): Promise<WebSocketResult> {
-  let id: string | undefined;
-  let requestId: string | undefined;
-  let log = getLogger();
-  try {
-    const requestContext = requestContextOf(event);
-    requestId = stringField(requestContext.requestId, 128) ?? context?.awsRequestId;
-    const connectionId = stringField(requestContext.connectionId, 128);
-    log = log.child({ requestId, connectionId });
+export const handler = defineHandler<WebSocketResult>({
+  service: SERVICE,
+  async run(invocation) {
+    const { connectionId } = invocation;
+    const raw = invocation.event !== null && typeof invocation.event === 'object' ? (invocation.event as Record<string, unknown>) : {};
+    const binary = raw.isBase64Encoded === true;
+    const parsed = binary ? undefined : parseClientFrame(raw.body, { aliases: settings().aliases });
+    const id = parsed?.ok ? parsed.frame.id : parsed?.id;
+    if (id !== undefined) invocation.annotate({ frameId: id });
+    try {
+      if (connectionId) await takeUnit(`frames#${connectionId}`, settings().rateLimits.framesPerConnection, 'frames on this connection');
+      if (binary) throw new Refusal('BAD_REQUEST', 'binary frames are not supported: send UTF-8 JSON text frames');
+      if (!parsed!.ok) {
+        invocation.log.debug('frame rejected', { code: parsed!.error.code });
+        throw new Refusal(parsed!.error.code, parsed!.error.message);
+      }
+      const frame = parsed!.frame;
+      if (frame.traceparent) invocation.annotate({ traceparent: frame.traceparent });
+      if (frame.action === 'ping') return reply(withId(frame.ts === undefined ? { type: 'pong' } : { type: 'pong', ts: frame.ts }, id));
+      const session = sessionFromEvent(invocation.event);
+      if (!session) {
+        invocation.log.warn('frame without a usable identity in the authorizer context');
+        throw new Refusal('FORBIDDEN', 'no signed-in user on this connection: connect with a valid token');
+      }
+      if (!connectionId) throw new Refusal('BAD_REQUEST', 'the event has no requestContext.connectionId');
+      invocation.annotate({ userId: session.userId });
+      if (frame.action !== 'hello' && isExpired(session)) {
+        throw new Refusal('TOKEN_EXPIRED', `the token of this connection expired at ${formatEpochSeconds(session.exp!)}: reconnect with a fresh token`);
+      }
+      return reply(await route({ frame, session, connectionId, invocation }));
+    } catch (error) {
+      if (error instanceof Refusal) {
+        if (error.code === 'RATE_LIMITED') emitMetrics(scope.metrics(), { RateLimited: 1 });
+        return reply(errorFrame(error.code, error.message, id, error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }));
+      }
+      if (error instanceof ConfigError) invocation.annotate({ configVariable: error.variable });
+      throw error;
+    }
+  },
+  fault(invocation) {
+    const raw = invocation.event as { body?: unknown } | null;
+    const parsed = parseClientFrame(raw?.body);
+    const id = parsed.ok ? parsed.frame.id : parsed.id;
+    return reply(errorFrame('INTERNAL', `internal error, request id ${invocation.requestId ?? 'unknown'}`, id));
+  },
+});
 
-    const raw = event !== null && typeof event === 'object' ? (event as Record<string, unknown>) : {};
-    if (raw.isBase64Encoded === true) {
-      return reply(errorFrame('BAD_REQUEST', 'binary frames are not supported: send UTF-8 JSON text frames'));
-    }
-    const parsed = parseClientFrame(raw.body);
-    if (!parsed.ok) {
-      log.debug('frame rejected', { code: parsed.error.code });
-      return reply(errorFrame(parsed.error.code, parsed.error.message, parsed.id));
-    }
-    const frame = parsed.frame;
-    id = frame.id;
+function isExpired(session: Session): boolean {
+  return session.exp !== undefined && (session.exp + settings().clockToleranceSeconds) * 1000 <= Date.now();
+}
 
-    if (frame.action === 'ping') {
-      return reply(frame.ts === undefined ? withId({ type: 'pong' }, id) : withId({ type: 'pong', ts: frame.ts }, id));
-    }
-    const session = sessionFromEvent(event);
-    if (!session) {
-      log.warn('frame without authorizer context');
-      return reply(errorFrame('FORBIDDEN', 'no signed-in user on this connection: connect with a valid token', id));
-    }
-    if (!connectionId) {
-      return reply(errorFrame('BAD_REQUEST', 'the event has no requestContext.connectionId', id));
-    }
-    if (frame.action !== 'hello' && session.exp !== undefined && session.exp * 1000 <= Date.now()) {
-      return reply(
-        errorFrame(
-          'TOKEN_EXPIRED',
-          `the token of this connection expired at ${formatEpochSeconds(session.exp)}: reconnect with a fresh token`,
-          id,
-        ),
-      );
-    }
-    return reply(await route({ frame, session, connectionId, requestContext, context, log: log.child({ userId: session.userId }) }));
-  } catch (error) {
-    if (error instanceof Refusal) return reply(errorFrame(error.code, error.message, id));
-    log.error('message handler failed', { error, configVariable: error instanceof ConfigError ? error.variable : undefined });
-    return reply(errorFrame('INTERNAL', `internal error, request id ${requestId ?? 'unknown'}`, id));
+async function takeUnit(key: string, limit: number, what: string, windowSeconds = settings().rateLimits.windowSeconds): Promise<void> {
+  const decision = await limiter().take(key, { limit, windowSeconds });
+  if (!decision.allowed) {
+    throw new Refusal(
+      'RATE_LIMITED',
+      `too many ${what}: at most ${limit} per ${windowSeconds} s; retry after ${decision.retryAfterMs} ms`,
+      decision.retryAfterMs,
+    );
   }
 }
 
@@ -131,116 +182,133 @@ function withId<T extends ServerFrame>(frame: T, id: string | undefined): T {
   return id === undefined ? frame : { ...frame, id };
 }
 
-function ack(invocation: Invocation, fields: Omit<AckFrame, 'type' | 'action' | 'id'> = {}): AckFrame {
-  return withId({ type: 'ack', action: invocation.frame.action, ...fields }, invocation.frame.id);
+function ack(request: Frame, fields: Omit<AckFrame, 'type' | 'action' | 'id'> = {}): AckFrame {
+  return withId({ type: 'ack', action: request.frame.action, ...fields }, request.frame.id);
 }
 
-function requireTopic(invocation: Invocation, topic: string, operation: 'subscribe' | 'publish'): void {
-  const allowed = isTopicAllowed(topic, operation, invocation.session, { publicPrefixes: publicTopicPrefixesFromEnv() });
-  if (!allowed) {
-    invocation.log.info('topic refused', { topic, operation });
+function requireTopic(request: Frame, topic: string, operation: 'subscribe' | 'publish'): void {
+  if (!isTopicAllowed(topic, operation, request.session, { publicPrefixes: settings().publicPrefixes })) {
+    request.invocation.log.info('topic refused', { topic, operation });
     throw new Refusal('FORBIDDEN', `not allowed to ${operation} to topic "${topic}"`);
   }
 }
 
-async function route(invocation: Invocation): Promise<ServerFrame> {
-  const { frame, session, connectionId } = invocation;
+async function route(request: Frame): Promise<ServerFrame> {
+  const { frame, session, connectionId } = request;
   switch (frame.action) {
     case 'hello':
-      return withId(
-        {
-          type: 'welcome',
-          connectionId,
-          userId: session.userId,
-          limits: {
-            maxMessageBytes: LIMITS.maxMessageBytes,
-            maxFrameBytes: LIMITS.maxFrameBytes,
-            idleTimeoutSeconds: LIMITS.idleTimeoutSeconds,
-            maxConnectionSeconds: LIMITS.maxConnectionSeconds,
-          },
-        },
-        frame.id,
-      );
+      return withId({ type: 'welcome', connectionId, userId: session.userId, limits: serverLimits() }, frame.id);
     case 'ping':
       // Answered before the session checks; kept for exhaustiveness.
       return withId({ type: 'pong' }, frame.id);
-    case 'subscribe': {
-      requireTopic(invocation, frame.topic, 'subscribe');
-      try {
-        await getStore().subscribe(connectionId, frame.topic);
-      } catch (error) {
-        if (error instanceof ConnectionNotFoundError) {
-          throw new Refusal('FORBIDDEN', 'this connection is not registered (its record expired or was removed): reconnect');
-        }
-        if (error instanceof SubscriptionLimitError) {
-          throw new Refusal('FORBIDDEN', `this connection already has ${error.limit} subscriptions, the maximum: unsubscribe first`);
-        }
-        throw error;
-      }
-      invocation.log.info('subscribed', { topic: frame.topic });
-      return ack(invocation, { topic: frame.topic });
-    }
+    case 'subscribe':
+      return subscribe(request, frame);
     case 'unsubscribe': {
       // Always allowed: giving up a subscription needs no grant.
-      const { removed } = await getStore().unsubscribe(connectionId, frame.topic);
-      invocation.log.info('unsubscribed', { topic: frame.topic, removed });
-      return ack(invocation, { topic: frame.topic });
+      const { removed } = await store().unsubscribe(connectionId, frame.topic);
+      request.invocation.log.info('unsubscribed', { topic: frame.topic, removed });
+      return ack(request, { topic: frame.topic });
     }
     case 'publish':
     case 'sendmessage':
-      return publish(invocation, frame);
+      return publish(request, frame);
     case 'history':
+      return readHistory(request, frame);
     case 'report':
-      // In the protocol ahead of their server side, which lands with the recovery and client-report work.
-      throw new Refusal('UNKNOWN_ACTION', `${frame.action} is not served by this version of the message handler`);
+      return report(request, frame.report);
   }
 }
 
-async function publish(invocation: Invocation, frame: PublishFrame): Promise<ServerFrame> {
-  requireTopic(invocation, frame.topic, 'publish');
-  const message: MessageFrame = { type: 'message', topic: frame.topic, data: frame.data, mid: crypto.randomUUID(), ts: Date.now() };
-  const payload = JSON.stringify(message);
-  const bytes = utf8Bytes(payload);
-  if (bytes > LIMITS.maxMessageBytes) {
-    throw new Refusal(
-      'PAYLOAD_TOO_LARGE',
-      `the message to deliver would be ${bytes} bytes, over the ${LIMITS.maxMessageBytes}-byte limit: send less data`,
-    );
-  }
-  const connections = getStore();
-  const { requestContext, context, log } = invocation;
-  const sender = MessageSender.forApi(
-    { apiId: stringField(requestContext.apiId, 128), stage: stringField(requestContext.stage, 128) },
-    {
-      store: connections,
-      logger: log,
-      context: typeof context?.getRemainingTimeInMillis === 'function' ? (context as Required<LambdaContextLike>) : undefined,
-      concurrency: FAN_OUT_CONCURRENCY,
-      metrics: { namespace: metricsNamespaceFromEnv(), service: 'wskit-message' },
-    },
-  );
-  async function* subscriberIds(): AsyncGenerator<string> {
-    for await (const page of connections.subscribers(frame.topic, { pageSize: SUBSCRIBER_PAGE_SIZE })) {
-      for (const subscriber of page) yield subscriber.connectionId;
+async function subscribe(request: Frame, frame: SubscribeFrame): Promise<ServerFrame> {
+  requireTopic(request, frame.topic, 'subscribe');
+  try {
+    await store().subscribe(request.connectionId, frame.topic);
+  } catch (error) {
+    if (error instanceof ConnectionNotFoundError) {
+      throw new Refusal('FORBIDDEN', 'this connection is not registered (its record expired or was removed): reconnect');
     }
+    if (error instanceof SubscriptionLimitError) {
+      throw new Refusal('FORBIDDEN', `this connection already has ${error.limit} subscriptions, the maximum: unsubscribe first`);
+    }
+    throw error;
   }
-  const summary = await sender.fanOut(subscriberIds(), payload, { topic: frame.topic, metricProperties: { mid: message.mid } });
-  log.info('published', {
+  // Read after the subscription is stored: a message with a later seq finds this subscriber.
+  const head = await history().head(frame.topic);
+  request.invocation.log.info('subscribed', { topic: frame.topic, seq: head.seq });
+  if (frame.since === undefined) return ack(request, { topic: frame.topic, seq: head.seq });
+  const recovered = await history().recoverable(frame.topic, frame.since, head);
+  return ack(request, { topic: frame.topic, seq: head.seq, recovered });
+}
+
+async function readHistory(request: Frame, frame: HistoryFrame): Promise<ServerFrame> {
+  requireTopic(request, frame.topic, 'subscribe');
+  const page = await history().read(frame.topic, { since: frame.since, limit: frame.limit });
+  return withId({ type: 'history', topic: frame.topic, ...page }, frame.id);
+}
+
+async function publish(request: Frame, frame: PublishFrame): Promise<ServerFrame> {
+  requireTopic(request, frame.topic, 'publish');
+  await takeUnit(`publishes#${request.session.userId}`, settings().rateLimits.publishesPerUser, 'publishes by this user');
+  const { invocation } = request;
+  const publisher = new TopicPublisher({
+    store: store(),
+    history: history(),
+    sender: MessageSender.forApi(
+      { apiId: stringField(invocation.requestContext.apiId, 128), stage: stringField(invocation.requestContext.stage, 128) },
+      { store: store(), logger: invocation.log, context: invocation.remaining, concurrency: FAN_OUT_CONCURRENCY, metrics: scope.metrics() },
+    ),
+    clockToleranceSeconds: settings().clockToleranceSeconds,
+    logger: invocation.log,
+  });
+  let outcome;
+  try {
+    outcome = await publisher.publish({ topic: frame.topic, data: frame.data });
+  } catch (error) {
+    if (error instanceof PayloadTooLargeError) {
+      throw new Refusal('PAYLOAD_TOO_LARGE', `the message to deliver would be ${error.bytes} bytes, over the ${error.limit}-byte limit: send less data`);
+    }
+    if (error instanceof PublishWindowExceeded) throw new Refusal('INTERNAL', `${error.message} (request id ${invocation.requestId ?? 'unknown'})`);
+    throw error;
+  }
+  const { summary } = outcome;
+  invocation.log.info('published', {
     topic: frame.topic,
-    mid: message.mid,
-    bytes,
+    mid: outcome.mid,
+    seq: outcome.seq,
+    bytes: outcome.bytes,
     total: summary.total,
     delivered: summary.delivered,
     gone: summary.gone,
     failed: summary.failed,
+    expired: outcome.expired,
     retried: summary.retried,
     durationMs: summary.durationMs,
   });
-  return ack(invocation, {
-    topic: frame.topic,
-    mid: message.mid,
-    delivered: summary.delivered,
-    gone: summary.gone,
-    failed: summary.failed,
-  });
+  return ack(request, { topic: frame.topic, mid: outcome.mid, seq: outcome.seq, delivered: summary.delivered, gone: summary.gone, failed: summary.failed });
+}
+
+/** A client's experience summary, as CloudWatch metrics per client version (never per user). */
+async function report(request: Frame, clientReport: ClientReport): Promise<ServerFrame> {
+  await takeUnit(`reports#${request.connectionId}`, REPORTS_PER_WINDOW, 'client reports on this connection', REPORT_WINDOW_SECONDS);
+  const values: Record<string, number> = { ClientReports: 1 };
+  const units: Record<string, 'Count' | 'Milliseconds'> = {};
+  for (const name of REPORT_COUNTERS) {
+    const value = clientReport.counters[name];
+    if (value !== undefined) values[`Client${name[0]!.toUpperCase()}${name.slice(1)}`] = value;
+  }
+  if (clientReport.rttMs) {
+    values.ClientRttP50 = clientReport.rttMs.p50;
+    values.ClientRttP95 = clientReport.rttMs.p95;
+    units.ClientRttP50 = 'Milliseconds';
+    units.ClientRttP95 = 'Milliseconds';
+  }
+  for (const state of QUALITY_STATES) {
+    const ms = clientReport.qualityMs?.[state];
+    if (ms === undefined) continue;
+    const name = `ClientQuality${state[0]!.toUpperCase()}${state.slice(1)}`;
+    values[name] = ms;
+    units[name] = 'Milliseconds';
+  }
+  emitMetrics(scope.metrics(), values, { units, dimensions: { ClientVersion: clientReport.clientVersion }, properties: { periodMs: clientReport.periodMs } });
+  return ack(request);
 }

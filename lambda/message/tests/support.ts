@@ -6,6 +6,8 @@ export interface Harness {
   db: DynamoHandle;
   api: ManagementApiServer;
   store: ConnectionStore;
+  /** The table without rate-limit counters: connections, subscriptions and history. */
+  state(): ReturnType<DynamoHandle['dump']>;
 }
 
 /** dynalite + the local management API, and the environment the message function gets. */
@@ -14,7 +16,12 @@ export function useHarness(): () => Harness {
   let harness: Harness | undefined;
   beforeAll(async () => {
     const [db, api] = await Promise.all([startDynamo('dynalite'), startManagementApi({ stage: 'local' })]);
-    harness = { db, api, store: new ConnectionStore({ tableName: db.tableName, dynamoDb: db.client }) };
+    harness = {
+      db,
+      api,
+      store: new ConnectionStore({ tableName: db.tableName, dynamoDb: db.client }),
+      state: async () => (await db.dump()).filter((item) => !item.pk?.S?.startsWith('rate#')),
+    };
     Object.assign(process.env, {
       WSKIT_TABLE_NAME: db.tableName,
       AWS_ENDPOINT_URL_DYNAMODB: db.endpoint,
