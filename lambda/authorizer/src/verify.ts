@@ -16,14 +16,14 @@ export interface VerifiedIdentity {
 
 const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
 
-const EC_CURVE_OF: Record<string, string> = { ES256: 'P-256', ES384: 'P-384', ES512: 'P-521' };
+const EC_CURVE_OF = new Map([['ES256', 'P-256'], ['ES384', 'P-384'], ['ES512', 'P-521']]);
 
 /** RS and PS need an RSA key; ES256/384/512 an EC key on P-256/384/521 (RFC 7518 3.1). */
 function keyFits(alg: string, key: VerificationKey): boolean {
   // A JWK that names its algorithm is only good for that algorithm (RFC 7517 4.4).
   if (key.alg !== undefined && key.alg !== alg) return false;
   if (alg.startsWith('RS') || alg.startsWith('PS')) return key.kty === 'RSA';
-  if (alg.startsWith('ES')) return key.kty === 'EC' && key.crv === EC_CURVE_OF[alg];
+  if (alg.startsWith('ES')) return key.kty === 'EC' && key.crv !== undefined && key.crv === EC_CURVE_OF.get(alg);
   return false;
 }
 
