@@ -5,6 +5,10 @@
 import { ACTIONS, type Action } from '@wskit/protocol';
 import { ConfigError } from './errors';
 
+// Callers of these helpers catch what they throw; importing it from here keeps them off
+// the package root (and the AWS SDK loaders behind it).
+export { ConfigError };
+
 type Env = NodeJS.ProcessEnv;
 
 export function requireEnv(name: string, whatToSet: string, env: Env = process.env): string {

@@ -1,7 +1,8 @@
+import type { Logger } from '@wskit/shared/logger';
 import type { AuthorizerConfig } from './config';
 import { Denial } from './denial';
-import { KeyResolver } from './keys';
-import type { Logger } from './logger';
+import { JwksCache } from './keys';
+import { metricsLine, type MetricsWriter, type Outcome, writeStdout } from './metrics';
 import { extractToken, type WebSocketAuthorizerEvent } from './token';
 import { TokenVerifier } from './verify';
 
@@ -16,6 +17,16 @@ export interface AuthorizerResult {
 
 export interface Authorizer {
   authorize(event: unknown): Promise<AuthorizerResult>;
+  /** JWKS fetches started so far by this instance. */
+  readonly jwksFetches: number;
+}
+
+export interface AuthorizerDeps {
+  logger: Logger;
+  /** Where the EMF metrics line goes (one per invocation); stdout by default. */
+  writeMetrics?: MetricsWriter;
+  /** Clock of the JWKS cache (epoch ms); tests drive it. Token times use the real clock. */
+  now?: () => number;
 }
 
 const METHOD_ARN = /^arn:[a-z-]+:execute-api:[^\s]{1,2000}$/;
@@ -37,18 +48,36 @@ function describe(event: unknown): Record<string, string> {
 /**
  * The $connect REQUEST authorizer: Allow for the methodArn with {userId, scope, exp}, or
  * `Unauthorized` for anything else. A denial is logged with its reason and never with
- * the token, a claim, or a parser's error message.
+ * the token, a claim, or a parser's error message. Every invocation writes one EMF line.
  */
-export function createAuthorizer(config: AuthorizerConfig, logger: Logger): Authorizer {
-  const keys = new KeyResolver({
+export function createAuthorizer(config: AuthorizerConfig, deps: AuthorizerDeps): Authorizer {
+  const { logger } = deps;
+  const writeMetrics = deps.writeMetrics ?? writeStdout;
+  const keys = new JwksCache({
     jwksUri: config.jwksUri,
-    requestsPerMinute: config.jwksRequestsPerMinute,
-    cacheMaxAgeSeconds: config.jwksCacheMaxAgeSeconds,
+    maxAgeMs: config.jwksCacheMaxAgeSeconds * 1000,
+    minRefreshIntervalMs: config.jwksMinRefreshIntervalSeconds * 1000,
+    staleGraceMs: config.jwksStaleGraceSeconds * 1000,
     timeoutMs: config.jwksTimeoutMs,
+    ...(deps.now ? { now: deps.now } : {}),
+    // Our fetcher's messages are fixed phrases; node's name the host and the errno.
+    onRefreshError: (error) => logger.warn('jwks refresh failed', { error: error instanceof Error ? error.message : typeof error }),
   });
   const verifier = new TokenVerifier(config, keys);
 
+  const record = (outcome: Outcome): void => {
+    try {
+      writeMetrics(metricsLine(config.metricsNamespace, outcome));
+    } catch {
+      // Metrics must never change the answer.
+    }
+  };
+
   return {
+    get jwksFetches() {
+      return keys.fetches;
+    },
+
     async authorize(event: unknown): Promise<AuthorizerResult> {
       const started = performance.now();
       let source: string | undefined;
@@ -60,6 +89,7 @@ export function createAuthorizer(config: AuthorizerConfig, logger: Logger): Auth
         source = found.source;
         const identity = await verifier.verify(found.token);
         logger.debug('access allowed', { ...describe(event), source, durationMs: Math.round(performance.now() - started) });
+        record({ kind: 'allowed' });
         return {
           principalId: identity.sub,
           policyDocument: {
@@ -72,9 +102,11 @@ export function createAuthorizer(config: AuthorizerConfig, logger: Logger): Auth
         const fields = { ...describe(event), source, durationMs: Math.round(performance.now() - started) };
         if (error instanceof Denial) {
           logger.warn('authorization denied', { reason: error.reason, ...fields });
+          record({ kind: error.jwksUnavailable ? 'jwks-unavailable' : 'refused', reason: error.reason });
         } else {
           // Unexpected: log only the error's class, its message could quote token bytes.
           logger.error('authorization denied', { reason: 'internal error', error: error instanceof Error ? error.name : typeof error, ...fields });
+          record({ kind: 'fault', reason: 'internal error' });
         }
         throw new Error('Unauthorized');
       }

@@ -1,6 +1,6 @@
 /**
  * Why a request was refused. `reason` is a fixed, token-free phrase that goes into the
- * log line; the caller only ever sees `Unauthorized`.
+ * log line and the metrics line; the caller only ever sees `Unauthorized`.
  */
 export type DenialReason =
   | 'malformed event'
@@ -16,7 +16,7 @@ export type DenialReason =
   | 'unsupported critical header'
   | 'invalid kid'
   | 'unknown kid'
-  | 'unknown kid (jwks refetch rate-limited)'
+  | 'unknown kid (jwks refresh failed)'
   | 'no kid and several keys'
   | 'jwks unavailable'
   | 'invalid signature'
@@ -27,13 +27,26 @@ export type DenialReason =
   | 'invalid iat'
   | 'wrong issuer'
   | 'wrong audience'
-  | 'missing or invalid sub'
   | 'invalid scope'
   | 'invalid token';
 
 export class Denial extends Error {
   override readonly name = 'Denial';
-  constructor(readonly reason: DenialReason) {
+  readonly reason: string;
+
+  constructor(reason: DenialReason);
+  /**
+   * A `sub` that `subjectProblem()` from @wskit/protocol refuses: the reason is the fixed
+   * phrase it returns (it never quotes the claim).
+   */
+  constructor(reason: string, kind: 'subject');
+  constructor(reason: string, _kind?: 'subject') {
     super(reason);
+    this.reason = reason;
+  }
+
+  /** The service's fault, not the caller's: no key set could be fetched or served. */
+  get jwksUnavailable(): boolean {
+    return this.reason === 'jwks unavailable';
   }
 }

@@ -1,13 +1,11 @@
 /**
- * The authorizer's heavy libraries, loaded at first use, never at module init.
+ * The authorizer's heavy library, loaded at first use, never at module init.
  *
  * This file uses `require` (what jest and Node's CommonJS need). `libs.esm.ts` exports the
- * same loaders with dynamic `import()`; the bundler substitutes it for this file (a
+ * same loader with dynamic `import()`; the bundler substitutes it for this file (a
  * `<name>.esm.ts` twin replaces `<name>.ts` in bundles, see scripts/esbuild-options.mjs)
- * and code-splits, so their code is not even parsed until the first invocation.
+ * and code-splits, so its code is not even parsed until the first invocation.
  */
 import type * as Jwt from 'jsonwebtoken';
-import type * as JwksRsa from 'jwks-rsa';
 
 export const loadJsonwebtoken = async (): Promise<typeof Jwt> => require('jsonwebtoken') as typeof Jwt;
-export const loadJwksRsa = async (): Promise<typeof JwksRsa> => require('jwks-rsa') as typeof JwksRsa;

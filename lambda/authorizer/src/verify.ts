@@ -1,7 +1,8 @@
+import { subjectProblem } from '@wskit/protocol';
 import type * as jwt from 'jsonwebtoken';
 import type { AuthorizerConfig } from './config';
 import { Denial, type DenialReason } from './denial';
-import type { KeyResolver } from './keys';
+import type { JwksCache, VerificationKey } from './keys';
 import { loadJsonwebtoken } from './libs';
 import { inspectToken } from './token';
 
@@ -14,6 +15,17 @@ export interface VerifiedIdentity {
 }
 
 const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+
+const EC_CURVE_OF = new Map([['ES256', 'P-256'], ['ES384', 'P-384'], ['ES512', 'P-521']]);
+
+/** RS and PS need an RSA key; ES256/384/512 an EC key on P-256/384/521 (RFC 7518 3.1). */
+function keyFits(alg: string, key: VerificationKey): boolean {
+  // A JWK that names its algorithm is only good for that algorithm (RFC 7517 4.4).
+  if (key.alg !== undefined && key.alg !== alg) return false;
+  if (alg.startsWith('RS') || alg.startsWith('PS')) return key.kty === 'RSA';
+  if (alg.startsWith('ES')) return key.kty === 'EC' && key.crv !== undefined && key.crv === EC_CURVE_OF.get(alg);
+  return false;
+}
 
 /** Maps jsonwebtoken's errors to fixed reasons; its messages are never logged as such. */
 function reasonOf(error: unknown): DenialReason {
@@ -49,20 +61,19 @@ export class TokenVerifier {
 
   constructor(
     private readonly config: AuthorizerConfig,
-    private readonly keys: KeyResolver,
+    private readonly keys: JwksCache,
   ) {}
 
   async verify(token: string): Promise<VerifiedIdentity> {
     const header = inspectToken(token, this.config.algorithms);
     const key = await this.keys.resolve(header.kid);
-    // A JWK that names its algorithm is only good for that algorithm (RFC 7517 4.4).
-    if (key.alg !== undefined && key.alg !== header.alg) throw new Denial('algorithm does not match key');
+    if (!keyFits(header.alg, key)) throw new Denial('algorithm does not match key');
 
     this.jwt ??= loadJsonwebtoken();
     const { verify } = await this.jwt;
     let payload: string | jwt.JwtPayload;
     try {
-      payload = verify(token, key.pem, {
+      payload = verify(token, key.key, {
         algorithms: this.config.algorithms,
         issuer: this.config.issuer,
         audience: this.config.audience as [string, ...string[]],
@@ -78,10 +89,11 @@ export class TokenVerifier {
       if (typeof payload.iat !== 'number' || !Number.isFinite(payload.iat)) throw new Denial('invalid iat');
       if (payload.iat > Math.floor(Date.now() / 1000) + this.config.clockToleranceSeconds) throw new Denial('issued in the future');
     }
+    // The identity is the verified sub, verbatim: never trimmed or normalised. One that the
+    // protocol's subject grammar refuses is refused here, with its fixed phrase as the reason.
     const sub: unknown = payload.sub;
-    if (typeof sub !== 'string' || sub.length === 0 || sub.length > 256 || CONTROL_CHARS.test(sub)) {
-      throw new Denial('missing or invalid sub');
-    }
+    const problem = subjectProblem(sub);
+    if (problem !== undefined || typeof sub !== 'string') throw new Denial(problem ?? 'missing or empty sub', 'subject');
     return { sub, scope: scopeOf(payload), exp: payload.exp };
   }
 }

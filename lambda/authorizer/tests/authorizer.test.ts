@@ -1,11 +1,13 @@
+import { sign } from 'node:crypto';
+import { MAX_SUBJECT_LENGTH } from '@wskit/protocol';
 import jwt from 'jsonwebtoken';
-import { createAuthorizer, type Authorizer } from '../src/authorizer';
+import { createLogger } from '@wskit/shared/logger';
+import { type Authorizer, createAuthorizer } from '../src/authorizer';
 import { MAX_TOKEN_BYTES } from '../src/config';
-import { createLogger } from '../src/logger';
 import type { WebSocketAuthorizerEvent } from '../src/token';
 import {
   AUDIENCE, b64, connectEvent, ecKey, expectNoTokenIn, forge, goodClaims, hmac, ISSUER, type JwksServer, LogCapture,
-  METHOD_ARN, now, randomKid, rsaKey, rsaSign, signRs, startJwksServer, testConfig, type TestKey,
+  METHOD_ARN, MetricsCapture, now, rsaKey, rsaSign, signRs, startJwksServer, testAuthorizer, testConfig, type TestKey,
 } from './helpers';
 
 let keyA: TestKey; // in the JWKS, JWK without "alg"
@@ -13,6 +15,7 @@ let keyB: TestKey; // in the JWKS, JWK declares "alg": "RS256"
 let attacker: TestKey; // never in the JWKS
 let jwks: JwksServer;
 let logs: LogCapture;
+let metrics: MetricsCapture;
 let authorizer: Authorizer;
 
 beforeAll(async () => {
@@ -20,8 +23,7 @@ beforeAll(async () => {
   keyB = rsaKey('key-b', { alg: 'RS256' });
   attacker = rsaKey('key-attacker');
   jwks = await startJwksServer([keyA, keyB]);
-  logs = new LogCapture();
-  authorizer = createAuthorizer(testConfig(jwks.uri), createLogger({ service: 'authorizer', level: 'DEBUG', write: logs.write }));
+  ({ authorizer, logs, metrics } = testAuthorizer(testConfig(jwks.uri)));
 });
 
 afterAll(async () => {
@@ -34,7 +36,7 @@ async function denial(event: unknown, using: Authorizer = authorizer, capture: L
   capture.clear();
   await expect(using.authorize(event)).rejects.toThrow(/^Unauthorized$/);
   const last = capture.last();
-  expect(last).toMatchObject({ level: 'WARN', service: 'authorizer', message: 'authorization denied' });
+  expect(last).toMatchObject({ level: 'WARN', service: 'wskit-authorizer', message: 'authorization denied' });
   return last?.reason;
 }
 
@@ -79,20 +81,14 @@ describe('valid tokens', () => {
   });
 
   test('any audience from a configured list is accepted', async () => {
-    const logsHere = new LogCapture();
-    const multi = createAuthorizer(
-      testConfig(jwks.uri, { audience: ['other-app', AUDIENCE] }),
-      createLogger({ service: 'authorizer', write: logsHere.write }),
-    );
+    const { authorizer: multi } = testAuthorizer(testConfig(jwks.uri, { audience: ['other-app', AUDIENCE] }));
     const result = await multi.authorize(withToken(signRs(keyA, goodClaims({ aud: 'other-app' }))));
     expect(result.principalId).toBe('alice');
   });
 
   test('header sources: "Bearer <jwt>" and a bare value, header name in any case', async () => {
-    const logsHere = new LogCapture();
-    const viaHeader = createAuthorizer(
+    const { authorizer: viaHeader, logs: logsHere } = testAuthorizer(
       testConfig(jwks.uri, { tokenSources: [{ kind: 'query', name: 'token' }, { kind: 'header', name: 'authorization' }] }),
-      createLogger({ service: 'authorizer', level: 'DEBUG', write: logsHere.write }),
     );
     const token = signRs(keyA);
     await expect(viaHeader.authorize(connectEvent({ headers: { Authorization: `Bearer ${token}` } }))).resolves.toMatchObject({ principalId: 'alice' });
@@ -121,6 +117,29 @@ interface BadCase {
 
 const t = (build: () => string) => () => withToken(build());
 
+/**
+ * Subjects that look like another user's or hide characters: refused at $connect with the
+ * phrase subjectProblem() gives, never trimmed or normalised into someone else.
+ */
+const lookAlikeSubjects: Array<[name: string, sub: string, reason: string]> = [
+  ['sub with a leading space', ' alice', 'sub with leading or trailing whitespace'],
+  ['sub with a trailing space', 'alice ', 'sub with leading or trailing whitespace'],
+  ['sub with a trailing no-break space', 'alice\u00a0', 'sub with leading or trailing whitespace'],
+  ['sub with a trailing newline', 'alice\n', 'sub with leading or trailing whitespace'],
+  ['sub with a control character inside', 'alice\nadmin', 'sub with a control character'],
+  ['sub with a NUL inside', 'alice\u0000', 'sub with a control character'],
+  ['sub with a leading byte order mark', '\ufeffalice', 'sub with a format character'],
+  ['sub with a zero-width space inside', 'ali\u200bce', 'sub with a format character'],
+  ['sub with a trailing zero-width joiner', 'alice\u200d', 'sub with a format character'],
+  ['sub with a right-to-left override', '\u202eecila', 'sub with a format character'],
+  ['sub with a space inside', 'alice smith', 'sub with a separator character'],
+  ['sub with a line separator inside', 'alice\u2028bob', 'sub with a separator character'],
+  ['sub with a lone surrogate', 'alice\ud800', 'sub with a surrogate, private-use or unassigned character'],
+  ['sub with a private-use character', 'alice\ue000', 'sub with a surrogate, private-use or unassigned character'],
+  ['sub with an unassigned code point', 'alice\u0378', 'sub with a surrogate, private-use or unassigned character'],
+  [`sub of ${MAX_SUBJECT_LENGTH + 1} characters`, 'a'.repeat(MAX_SUBJECT_LENGTH + 1), `sub longer than ${MAX_SUBJECT_LENGTH} characters`],
+];
+
 const corpus: BadCase[] = [
   { name: 'alg none, empty signature', event: t(() => forge({ alg: 'none', typ: 'JWT' }, goodClaims(), () => '')), reason: 'malformed token' },
   { name: 'alg none with a signature segment', event: t(() => forge({ alg: 'none', kid: 'key-a' }, goodClaims(), () => 'c2ln')), reason: 'algorithm not allowed' },
@@ -139,10 +158,10 @@ const corpus: BadCase[] = [
   { name: 'missing issuer', event: t(() => signRs(keyA, goodClaims({ iss: undefined }))), reason: 'wrong issuer' },
   { name: 'wrong audience', event: t(() => signRs(keyA, goodClaims({ aud: 'another-app' }))), reason: 'wrong audience' },
   { name: 'missing audience', event: t(() => signRs(keyA, goodClaims({ aud: undefined }))), reason: 'wrong audience' },
-  { name: 'missing sub', event: t(() => signRs(keyA, goodClaims({ sub: undefined }))), reason: 'missing or invalid sub' },
-  { name: 'empty sub', event: t(() => signRs(keyA, goodClaims({ sub: '' }))), reason: 'missing or invalid sub' },
-  { name: 'numeric sub', event: t(() => signRs(keyA, goodClaims({ sub: 12345 }))), reason: 'missing or invalid sub' },
-  { name: 'sub with a control character', event: t(() => signRs(keyA, goodClaims({ sub: 'alice\nadmin' }))), reason: 'missing or invalid sub' },
+  { name: 'missing sub', event: t(() => signRs(keyA, goodClaims({ sub: undefined }))), reason: 'missing or empty sub' },
+  { name: 'empty sub', event: t(() => signRs(keyA, goodClaims({ sub: '' }))), reason: 'missing or empty sub' },
+  { name: 'numeric sub', event: t(() => signRs(keyA, goodClaims({ sub: 12345 }))), reason: 'missing or empty sub' },
+  ...lookAlikeSubjects.map(([name, sub, reason]): BadCase => ({ name, event: t(() => signRs(keyA, goodClaims({ sub }))), reason })),
   { name: 'missing exp', event: t(() => forge({ alg: 'RS256', kid: 'key-a' }, goodClaims({ exp: undefined }), rsaSign(keyA.privateKey))), reason: 'missing or invalid exp' },
   { name: 'exp as a string', event: t(() => forge({ alg: 'RS256', kid: 'key-a' }, goodClaims({ exp: String(now() + 3600) }), rsaSign(keyA.privateKey))), reason: 'missing or invalid exp' },
   { name: 'scope that is an object', event: t(() => signRs(keyA, goodClaims({ scope: { admin: true } }))), reason: 'invalid scope' },
@@ -222,11 +241,7 @@ describe(`a corpus of ${corpus.length} bad requests, each denied with its reason
 
 describe('algorithm pinning against the key', () => {
   test('a JWK that declares RS256 refuses an RS512 token even when RS512 is configured', async () => {
-    const capture = new LogCapture();
-    const both = createAuthorizer(
-      testConfig(jwks.uri, { algorithms: ['RS256', 'RS512'] }),
-      createLogger({ service: 'authorizer', write: capture.write }),
-    );
+    const { authorizer: both, logs: capture } = testAuthorizer(testConfig(jwks.uri, { algorithms: ['RS256', 'RS512'] }));
     expect(await denial(withToken(signRs(keyB, goodClaims(), 'RS512')), both, capture)).toBe('algorithm does not match key');
     // Control: the JWK without an "alg" accepts the configured RS512.
     await expect(both.authorize(withToken(signRs(keyA, goodClaims(), 'RS512')))).resolves.toMatchObject({ principalId: 'alice' });
@@ -238,17 +253,28 @@ describe('EC keys', () => {
     const ec = ecKey('ec-1');
     const ecJwks = await startJwksServer([ec, keyA]);
     try {
-      const capture = new LogCapture();
-      const es = createAuthorizer(
-        testConfig(ecJwks.uri, { algorithms: ['ES256'] }),
-        createLogger({ service: 'authorizer', write: capture.write }),
-      );
+      const { authorizer: es, logs: capture } = testAuthorizer(testConfig(ecJwks.uri, { algorithms: ['ES256'] }));
       const token = jwt.sign(goodClaims({ sub: 'ec-user' }), ec.privateKey, { algorithm: 'ES256', keyid: 'ec-1' });
       await expect(es.authorize(withToken(token))).resolves.toMatchObject({ principalId: 'ec-user' });
       expect(await denial(withToken(signRs(keyA)), es, capture)).toBe('algorithm not allowed');
-      // An ES256 header over the RSA key's kid: the key type does not fit the algorithm.
+      // An ES256 header over the RSA key's kid: the key type does not fit the algorithm, and
+      // the key is never handed to the verifier.
       const confused = forge({ alg: 'ES256', kid: 'key-a' }, goodClaims(), rsaSign(keyA.privateKey));
-      expect(await denial(withToken(confused), es, capture)).toBe('invalid token');
+      expect(await denial(withToken(confused), es, capture)).toBe('algorithm does not match key');
+    } finally {
+      await ecJwks.stop();
+    }
+  });
+
+  test('an ES384 header over a P-256 key is refused before verification', async () => {
+    const ec = ecKey('ec-256');
+    const ecJwks = await startJwksServer([ec]);
+    try {
+      const { authorizer: es, logs: capture } = testAuthorizer(testConfig(ecJwks.uri, { algorithms: ['ES256', 'ES384'] }));
+      const p1363 = (input: string): string => sign('sha384', Buffer.from(input), { key: ec.privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url');
+      expect(await denial(withToken(forge({ alg: 'ES384', kid: 'ec-256' }, goodClaims(), p1363)), es, capture)).toBe('algorithm does not match key');
+      const es256 = jwt.sign(goodClaims({ sub: 'p256-user' }), ec.privateKey, { algorithm: 'ES256', keyid: 'ec-256' });
+      await expect(es.authorize(withToken(es256))).resolves.toMatchObject({ principalId: 'p256-user' });
     } finally {
       await ecJwks.stop();
     }
@@ -262,9 +288,110 @@ describe('logs', () => {
     expect(reason).toBe('jwt expired');
     expect(logs.lines).toHaveLength(1);
     const record = logs.records()[0];
-    expect(record).toMatchObject({ level: 'WARN', service: 'authorizer', source: 'query:token', connectionId: 'PZQ2dc6PjoECJqg=', sourceIp: '203.0.113.7' });
+    expect(record).toMatchObject({ level: 'WARN', service: 'wskit-authorizer', source: 'query:token', connectionId: 'PZQ2dc6PjoECJqg=', sourceIp: '203.0.113.7' });
     expect(typeof record?.timestamp).toBe('string');
     expectNoTokenIn(logs.lines.join(''), token);
     expect(logs.lines.join('')).not.toContain('secret-subject-value');
+  });
+});
+
+describe('subjects: the verified sub, verbatim', () => {
+  test.each([
+    ['Auth0', 'auth0|5f7c8ec7c33c6c004bbafe82'],
+    ['Auth0 social (Google)', 'google-oauth2|104372345678901234567'],
+    ['Auth0 enterprise connection', 'samlp|corp-idp|jdoe@corp.example'],
+    ['an e-mail with a plus tag', 'alice+ws@example.com'],
+    ['a UUID (Cognito)', '3f2504e0-4f89-41d3-9a0c-0305e82c3301'],
+    ['Okta', '00u1a2b3c4D5e6F7g8h9'],
+    ['Azure AD (base64url pairwise id)', 'AAAAAAAAAAAAAAAAAAAAAIkzqFVrSaSaFHy782bbtaQ'],
+    ['Azure AD object id', 'a1b2c3d4-e5f6-4a5b-9c8d-0123456789ab'],
+    ['Keycloak', 'f:3c1c3a2e-1e5f-4b0f-9a53-8d2b1c7e9f00:alice'],
+    ['a non-ASCII name', 'müller.jürgen@example.de'],
+    [`exactly ${MAX_SUBJECT_LENGTH} characters`, 's'.repeat(MAX_SUBJECT_LENGTH)],
+  ])('%s is allowed as it is', async (_name, sub) => {
+    const result = await authorizer.authorize(withToken(signRs(keyA, goodClaims({ sub }))));
+    expect(result.principalId).toBe(sub);
+    expect(result.context.userId).toBe(sub);
+  });
+
+  test('a refused look-alike is logged by its fixed phrase, never quoted', async () => {
+    for (const sub of [' mallory-x', 'mallory-x\u00a0', '\ufeffmallory-x', 'mallory\u200b-x', 'mallory-x\u0000', `mallory-${'x'.repeat(MAX_SUBJECT_LENGTH)}`]) {
+      logs.clear();
+      metrics.clear();
+      const reason = await denial(withToken(signRs(keyA, goodClaims({ sub }))));
+      expect(reason).toMatch(/^sub /);
+      expect(logs.lines.join('') + metrics.lines.join('')).not.toMatch(/mallory/);
+    }
+  });
+});
+
+describe('metrics: one EMF line per invocation', () => {
+  const names = ['Allowed', 'Refused', 'JwksUnavailable', 'Faults'];
+
+  function expectShape(record: Record<string, unknown> | undefined, namespace = 'wskit-test'): void {
+    expect(record?._aws).toEqual({
+      Timestamp: expect.any(Number),
+      CloudWatchMetrics: [{ Namespace: namespace, Dimensions: [['Service']], Metrics: names.map((Name) => ({ Name, Unit: 'Count' })) }],
+    });
+    expect(record?.Service).toBe('wskit-authorizer');
+    // Nothing per user or per connection in the line; reason is a property, not a dimension.
+    expect(Object.keys(record ?? {}).sort()).toEqual([...names, 'Service', '_aws', ...(record && 'reason' in record ? ['reason'] : [])].sort());
+  }
+
+  test('an allowed token counts Allowed, a refused one Refused with its reason', async () => {
+    metrics.clear();
+    await authorizer.authorize(withToken(signRs(keyA, goodClaims({ sub: 'metric-user' }))));
+    await expect(authorizer.authorize(withToken(signRs(keyA, goodClaims({ exp: now() - 600 }))))).rejects.toThrow('Unauthorized');
+    const [allowed, refused] = metrics.records();
+    expect(metrics.lines).toHaveLength(2);
+    expectShape(allowed);
+    expectShape(refused);
+    expect(allowed).toMatchObject({ Allowed: 1, Refused: 0, JwksUnavailable: 0, Faults: 0 });
+    expect(allowed).not.toHaveProperty('reason');
+    expect(refused).toMatchObject({ Allowed: 0, Refused: 1, JwksUnavailable: 0, Faults: 0, reason: 'jwt expired' });
+    expect(metrics.lines.join('')).not.toContain('metric-user');
+  });
+
+  test('every corpus denial is a Refused, none a fault', async () => {
+    metrics.clear();
+    for (const item of corpus) await expect(authorizer.authorize(item.event())).rejects.toThrow('Unauthorized');
+    expect(metrics.totals()).toEqual({ Allowed: 0, Refused: corpus.length, JwksUnavailable: 0, Faults: 0 });
+  });
+
+  test('an unexpected error is a Fault (and still a 401)', async () => {
+    const { authorizer: faulty, metrics: captured, logs: faultyLogs } = testAuthorizer(testConfig(jwks.uri));
+    const event = connectEvent({ query: { token: signRs(keyA) } });
+    Object.defineProperty(event, 'queryStringParameters', {
+      get() {
+        throw new TypeError('event getter exploded');
+      },
+    });
+    Object.defineProperty(event, 'multiValueQueryStringParameters', { value: undefined });
+    await expect(faulty.authorize(event)).rejects.toThrow(/^Unauthorized$/);
+    expectShape(captured.last());
+    expect(captured.last()).toMatchObject({ Allowed: 0, Refused: 1, JwksUnavailable: 0, Faults: 1, reason: 'internal error' });
+    expect(faultyLogs.last()).toMatchObject({ level: 'ERROR', reason: 'internal error', error: 'TypeError' });
+  });
+
+  test('no JWKS at all is JwksUnavailable, a fault and not the caller\'s error', async () => {
+    const gone = await startJwksServer([keyA]);
+    await gone.stop();
+    const { authorizer: cold, metrics: captured, logs: coldLogs } = testAuthorizer(testConfig(gone.uri, { metricsNamespace: 'wskit/prod' }));
+    await expect(cold.authorize(withToken(signRs(keyA)))).rejects.toThrow(/^Unauthorized$/);
+    expectShape(captured.last(), 'wskit/prod');
+    expect(captured.last()).toMatchObject({ Allowed: 0, Refused: 1, JwksUnavailable: 1, Faults: 0, reason: 'jwks unavailable' });
+    expect(coldLogs.records().map((record) => record.message)).toEqual(['jwks refresh failed', 'authorization denied']);
+  });
+
+  test('a metrics writer that throws changes no answer', async () => {
+    const quiet = new LogCapture();
+    const broken = createAuthorizer(testConfig(jwks.uri), {
+      logger: createLogger('wskit-authorizer', { write: quiet.write }),
+      writeMetrics: () => {
+        throw new Error('stdout closed');
+      },
+    });
+    await expect(broken.authorize(withToken(signRs(keyA)))).resolves.toMatchObject({ principalId: 'alice' });
+    await expect(broken.authorize(withToken('nope'))).rejects.toThrow(/^Unauthorized$/);
   });
 });

@@ -48,6 +48,26 @@ test('two builds give the same zip, byte for byte', async () => {
   expect(readFileSync(path.join(first, 'authorizer', 'meta.json'), 'utf8')).toContain('lambda/authorizer/src/index.ts');
 });
 
+test('the bundle holds the project logger and config but no AWS SDK and no JWKS client library', () => {
+  const meta = JSON.parse(readFileSync(path.join(first, 'authorizer', 'meta.json'), 'utf8')) as {
+    inputs: Record<string, unknown>;
+    outputs: Record<string, { inputs: Record<string, unknown> }>;
+  };
+  const inputs = Object.keys(meta.inputs);
+  // Everything any output file carries, chunks loaded later included.
+  const shipped = Object.values(meta.outputs).flatMap((output) => Object.keys(output.inputs));
+  expect(inputs).toEqual(expect.arrayContaining(['shared/src/logger.ts', 'shared/src/config.ts', 'protocol/src/topics.ts']));
+  const packages = [...new Set([...inputs, ...shipped].filter((file) => file.includes('node_modules/')).map((file) => {
+    const [scopeOrName = '', name = ''] = file.slice(file.lastIndexOf('node_modules/') + 'node_modules/'.length).split('/');
+    return scopeOrName.startsWith('@') ? `${scopeOrName}/${name}` : scopeOrName;
+  }))].sort();
+  expect(packages.filter((name) => /^@aws-sdk\/|^@smithy\/|^@aws-crypto\//.test(name))).toEqual([]);
+  expect(packages).not.toContain('jwks-rsa');
+  expect(packages).not.toContain('jose');
+  // Nothing of @wskit/shared beyond the two subpaths (the store and sender load the SDK).
+  expect(inputs.filter((file) => file.startsWith('shared/')).sort()).toEqual(['shared/src/config.ts', 'shared/src/errors.ts', 'shared/src/logger.ts']);
+});
+
 test('the bundle, imported by a fresh node process, allows a valid token and refuses a bad one', async () => {
   const good = signRs(key, goodClaims({ sub: 'bundled-user' }));
   const script = `
@@ -73,6 +93,12 @@ test('the bundle, imported by a fresh node process, allows a valid token and ref
   const results = JSON.parse(stderr) as Array<Record<string, unknown>>;
   expect(results[0]).toMatchObject({ principalId: 'bundled-user', context: { userId: 'bundled-user', scope: 'topics:team.' } });
   expect(results[1]).toEqual({ error: 'Unauthorized' });
-  expect(JSON.parse(stdout.trim())).toMatchObject({ level: 'WARN', service: 'authorizer', reason: 'invalid signature' });
+  const lines = stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+  // Allowed: a metrics line (the allow log line is DEBUG); refused: a log line and a metrics line.
+  expect(lines).toEqual([
+    expect.objectContaining({ _aws: expect.any(Object), Service: 'wskit-authorizer', Allowed: 1, Refused: 0 }),
+    expect.objectContaining({ level: 'WARN', service: 'wskit-authorizer', reason: 'invalid signature' }),
+    expect.objectContaining({ _aws: expect.any(Object), Service: 'wskit-authorizer', Allowed: 0, Refused: 1, reason: 'invalid signature' }),
+  ]);
   expect(stdout).not.toContain(good.split('.')[2]);
 });

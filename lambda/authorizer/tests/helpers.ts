@@ -2,7 +2,10 @@ import { createHmac, generateKeyPairSync, type KeyObject, randomBytes, sign as c
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import jwt from 'jsonwebtoken';
+import { createLogger, type LogLevel } from '@wskit/shared/logger';
+import { type Authorizer, createAuthorizer } from '../src/authorizer';
 import type { AuthorizerConfig } from '../src/config';
+import { SERVICE } from '../src/metrics';
 import type { WebSocketAuthorizerEvent } from '../src/token';
 
 export const ISSUER = 'https://issuer.test.wskit/';
@@ -40,23 +43,39 @@ export function ecKey(kid: string): TestKey {
   };
 }
 
-/** A real JWKS endpoint on 127.0.0.1 that counts the fetches it answers. */
+/**
+ * How the JWKS endpoint answers: the set, an HTTP 503, a connection reset before any
+ * answer (the endpoint unreachable mid-request), or nothing at all until the client gives up.
+ */
+export type JwksMode = 'ok' | 'status-503' | 'reset' | 'hang';
+
+/** A real JWKS endpoint on 127.0.0.1 that counts the requests it receives. */
 export interface JwksServer {
   uri: string;
+  /** Requests for the JWKS received so far, whatever the answer. */
   fetches: number;
-  keys: Record<string, unknown>[];
+  /** Arrival times (Date.now()) of those requests. */
+  arrivals: number[];
+  keys: unknown[];
+  mode: JwksMode;
   stop(): Promise<void>;
 }
 
 export async function startJwksServer(keys: TestKey[]): Promise<JwksServer> {
-  const state = { fetches: 0, keys: keys.map((key) => key.jwk) };
+  const state = { arrivals: [] as number[], keys: keys.map((key): unknown => key.jwk), mode: 'ok' as JwksMode };
   const server: Server = createServer((request, response) => {
     if (request.url !== '/.well-known/jwks.json') {
       response.writeHead(404).end();
       return;
     }
-    state.fetches += 1;
-    response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: state.keys }));
+    state.arrivals.push(Date.now());
+    if (state.mode === 'status-503') {
+      response.writeHead(503).end('unavailable');
+    } else if (state.mode === 'reset') {
+      request.socket.destroy();
+    } else if (state.mode === 'ok') {
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: state.keys }));
+    } // 'hang': never answers; stop() closes the connection
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -64,13 +83,22 @@ export async function startJwksServer(keys: TestKey[]): Promise<JwksServer> {
   return {
     uri: `http://127.0.0.1:${port}/.well-known/jwks.json`,
     get fetches() {
-      return state.fetches;
+      return state.arrivals.length;
+    },
+    get arrivals() {
+      return state.arrivals;
     },
     get keys() {
       return state.keys;
     },
     set keys(value) {
       state.keys = value;
+    },
+    get mode() {
+      return state.mode;
+    },
+    set mode(value) {
+      state.mode = value;
     },
     async stop() {
       if (stopped) return;
@@ -81,6 +109,18 @@ export async function startJwksServer(keys: TestKey[]): Promise<JwksServer> {
   };
 }
 
+/** The most requests that arrived in any window of `windowMs` (arrivals as epoch ms). */
+export function mostInAnyWindow(arrivals: readonly number[], windowMs: number): number {
+  const sorted = [...arrivals].sort((a, b) => a - b);
+  let most = 0;
+  let first = 0;
+  for (let last = 0; last < sorted.length; last += 1) {
+    while ((sorted[last] as number) - (sorted[first] as number) >= windowMs) first += 1;
+    most = Math.max(most, last - first + 1);
+  }
+  return most;
+}
+
 export function testConfig(jwksUri: string, overrides: Partial<AuthorizerConfig> = {}): AuthorizerConfig {
   return {
     jwksUri,
@@ -89,11 +129,62 @@ export function testConfig(jwksUri: string, overrides: Partial<AuthorizerConfig>
     algorithms: ['RS256'],
     tokenSources: [{ kind: 'query', name: 'token' }],
     clockToleranceSeconds: 5,
-    jwksRequestsPerMinute: 10,
     jwksCacheMaxAgeSeconds: 600,
+    jwksMinRefreshIntervalSeconds: 10,
+    jwksStaleGraceSeconds: 3600,
     jwksTimeoutMs: 2000,
+    metricsNamespace: 'wskit-test',
     ...overrides,
   };
+}
+
+/** A clock the test moves by hand (epoch ms). */
+export class ManualClock {
+  constructor(public ms = 1_800_000_000_000) {}
+  readonly now = (): number => this.ms;
+  advance(ms: number): void {
+    this.ms += ms;
+  }
+}
+
+/** Collects the EMF lines the authorizer writes. */
+export class MetricsCapture {
+  readonly lines: string[] = [];
+  readonly write = (line: string): void => {
+    this.lines.push(line);
+  };
+  records(): Record<string, unknown>[] {
+    return this.lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+  }
+  last(): Record<string, unknown> | undefined {
+    return this.records().at(-1);
+  }
+  /** Sum of each metric over the lines so far. */
+  totals(): Record<'Allowed' | 'Refused' | 'JwksUnavailable' | 'Faults', number> {
+    const totals = { Allowed: 0, Refused: 0, JwksUnavailable: 0, Faults: 0 };
+    for (const record of this.records()) {
+      for (const name of Object.keys(totals) as (keyof typeof totals)[]) totals[name] += Number(record[name] ?? 0);
+    }
+    return totals;
+  }
+  clear(): void {
+    this.lines.length = 0;
+  }
+}
+
+export interface TestAuthorizer {
+  authorizer: Authorizer;
+  logs: LogCapture;
+  metrics: MetricsCapture;
+}
+
+/** An authorizer whose log and metrics lines are captured (nothing reaches jest's output). */
+export function testAuthorizer(config: AuthorizerConfig, options: { level?: LogLevel; now?: () => number } = {}): TestAuthorizer {
+  const logs = new LogCapture();
+  const metrics = new MetricsCapture();
+  const logger = createLogger(SERVICE, { level: options.level ?? 'DEBUG', write: logs.write });
+  const authorizer = createAuthorizer(config, { logger, writeMetrics: metrics.write, ...(options.now ? { now: options.now } : {}) });
+  return { authorizer, logs, metrics };
 }
 
 export const now = (): number => Math.floor(Date.now() / 1000);
