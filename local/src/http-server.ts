@@ -7,7 +7,7 @@
 import * as http from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { awsError, discardBody, jsonResponse, rejectUpgrade, splitTarget } from './http-util';
+import { awsError, ClientAbort, discardBody, jsonResponse, rejectUpgrade, splitTarget } from './http-util';
 import type { LogEntry } from './log-escape';
 
 export interface HttpServerOptions {
@@ -37,6 +37,11 @@ export function createHttpServer(o: HttpServerOptions): http.Server {
           jsonResponse(res, 404, { message: 'Not Found' });
         })
         .catch((err: unknown) => {
+          // A client that left before its request ended needs no answer and is no error.
+          if (err instanceof ClientAbort) {
+            res.destroy();
+            return;
+          }
           if (!res.headersSent && !res.destroyed) awsError(res, 500, 'InternalServerErrorException', 'Internal server error');
           else res.destroy();
           o.log({ event: 'http-error', path, error: (err as Error)?.message ?? String(err) });

@@ -107,6 +107,14 @@ export function awsError(res: http.ServerResponse, statusCode: number, errorType
   jsonResponse(res, statusCode, { message }, { 'x-amzn-ErrorType': errorType });
 }
 
+/** The client went away (or was cut off by the request timeout) before its body ended. */
+export class ClientAbort extends Error {
+  constructor() {
+    super('the client closed the request before its end');
+    this.name = 'ClientAbort';
+  }
+}
+
 /**
  * Reads a request body; stops buffering (but keeps draining) past `limit` bytes. Rejects when
  * the client goes away before the end (a request the server's timeout cut off included).
@@ -130,9 +138,9 @@ export function readBody(req: http.IncomingMessage, limit: number): Promise<{ bo
       }
     });
     req.on('end', () => resolve({ body: Buffer.concat(chunks), tooLarge, size }));
-    req.on('error', reject);
+    req.on('error', () => reject(new ClientAbort()));
     req.on('close', () => {
-      if (!req.complete) reject(new Error('the client closed the request before its end'));
+      if (!req.complete) reject(new ClientAbort());
     });
   });
 }
