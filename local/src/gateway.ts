@@ -294,9 +294,13 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       await connections.handleUpgrade(req, socket, head);
     },
     onRequest: async (req: http.IncomingMessage, res: http.ServerResponse, requestPath: string) => {
+      const notReady = () => {
+        jsonResponse(res, 503, { message: 'Service Unavailable' });
+        return true;
+      };
       const target = matchConnectionsPath(requestPath);
       if (target) {
-        if (!handleManagement) return jsonResponse(res, 503, { message: 'Service Unavailable' }), true;
+        if (!handleManagement) return notReady();
         await handleManagement(req, res, target);
         return true;
       }
@@ -306,7 +310,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       }
       if (!devEndpoints) return false;
       if (requestPath.startsWith('/dev/')) {
-        if (!handleDev) return jsonResponse(res, 503, { message: 'Service Unavailable' }), true;
+        if (!handleDev) return notReady();
         return handleDev(req, res, requestPath);
       }
       return (req.method === 'GET' || req.method === 'HEAD') && (await serveStatic(requestPath, req, res));
