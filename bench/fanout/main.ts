@@ -64,6 +64,8 @@ async function localGatewayRole(): Promise<void> {
     ttlSweepIntervalMs: 0,
     // As the Terraform default: a 10,000-subscriber fan-out at 30 ms per callback needs seconds.
     functionTimeoutMs: { broadcaster: 60_000 },
+    // @connections checks SigV4: accept what this run's sender signs with (set in main()).
+    credentials: { accessKeyId: process.env.AWS_ACCESS_KEY_ID!, secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY! },
   });
   const token = await gw.mintToken({ sub: 'bench', ttlSeconds: 7200 });
   process.on('message', async (m: { kind: string }) => {

@@ -17,7 +17,6 @@ process.on('warning', (warning) => {
 });
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const FUNCTIONS = ['connect', 'disconnect', 'message', 'authorizer'];
 
 const HELP = `Usage: npm start -- [options]
 
@@ -44,6 +43,13 @@ Options:
   --idle-timeout <seconds>         idle timeout (default 600)
   --max-connection-duration <s>    maximum connection duration (default 7200)
   --callback-latency-ms <n>        extra latency on every @connections call (default 0)
+  --management-rate <n>            account-level throttle on @connections, requests per second
+                                   (default 10000, as AWS; 0 = off); beyond it 429 LimitExceededException
+  --management-burst <n>           its bucket size (default 5000)
+  --function-queue-limit <n>       invocations that may wait per function when every environment is
+                                   busy (default 1000); beyond it the integration is throttled
+  --action-alias <name>=<action>   a route key that stands for a protocol action, e.g.
+                                   chat_message=publish; repeatable
   --log-level <level>              WSKIT_LOG_LEVEL for the functions (default INFO)
   --quiet                          do not print the functions' logs and connection events
   --no-build                       never build (./build.sh, client/build.mjs), even when stale
@@ -73,6 +79,10 @@ try {
       'idle-timeout': { type: 'string' },
       'max-connection-duration': { type: 'string' },
       'callback-latency-ms': { type: 'string' },
+      'management-rate': { type: 'string' },
+      'management-burst': { type: 'string' },
+      'function-queue-limit': { type: 'string' },
+      'action-alias': { type: 'string', multiple: true },
       'log-level': { type: 'string' },
       quiet: { type: 'boolean' },
       'no-build': { type: 'boolean' },
@@ -126,15 +136,24 @@ function newestMtime(dir) {
   return newest;
 }
 
+/** The functions: every lambda/<name>/ with a wiring manifest (the same list Terraform reads). */
+function functionNames() {
+  const lambdaDir = path.join(repoRoot, 'lambda');
+  if (!existsSync(lambdaDir)) return [];
+  return readdirSync(lambdaDir, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && existsSync(path.join(lambdaDir, entry.name, 'wiring.json')))
+    .map((entry) => entry.name)
+    .sort();
+}
+
 function bundlesAreStale() {
   const distDir = path.join(repoRoot, 'dist', 'lambda');
-  const sources = Math.max(
-    newestMtime(path.join(repoRoot, 'shared', 'src')),
-    ...FUNCTIONS.map((name) => newestMtime(path.join(repoRoot, 'lambda', name, 'src'))),
-  );
-  for (const name of FUNCTIONS) {
+  // A bundle holds its function's sources and the workspaces it imports.
+  const shared = Math.max(newestMtime(path.join(repoRoot, 'shared', 'src')), newestMtime(path.join(repoRoot, 'protocol', 'src')));
+  for (const name of functionNames()) {
     const bundle = path.join(distDir, name, 'index.mjs');
     if (!existsSync(bundle)) return `dist/lambda/${name}/index.mjs is missing`;
+    const sources = Math.max(shared, newestMtime(path.join(repoRoot, 'lambda', name, 'src')));
     if (statSync(bundle).mtimeMs < sources) return `dist/lambda/${name}/index.mjs is older than its sources`;
   }
   return undefined;
@@ -173,17 +192,33 @@ if (clientStaleReason) build(clientStaleReason, 'node client/build.mjs', process
 // ------------------------------------------------------------------ start
 
 const quiet = Boolean(args.quiet);
-/** @param {Record<string, unknown>} entry */
+/**
+ * One line per connection event. The gateway escapes every string in an entry (control and
+ * other non-printable characters become visible escapes), so a value from the wire, a close
+ * reason with a newline say, cannot start a line of its own.
+ * @param {Record<string, unknown>} entry
+ */
 function accessLog(entry) {
   const time = new Date().toISOString().slice(11, 19);
   const { event, ...rest } = entry;
   const detail = Object.entries(rest)
     .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
     .join(' ');
-  process.stderr.write(`${time} ${event} ${detail}\n`);
+  process.stderr.write(`${time} ${String(event)} ${detail}\n`);
 }
 
-const { startGateway } = await loadGateway();
+/** @type {Record<string, string> | undefined} */
+let actionAliases;
+if (args['action-alias']) {
+  actionAliases = {};
+  for (const pair of args['action-alias']) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) fail(`--action-alias "${pair}" must be <name>=<action>, e.g. --action-alias chat_message=publish`);
+    actionAliases[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+}
+
+const { startGateway, escapeLogText } = await loadGateway();
 let gateway;
 try {
   gateway = await startGateway({
@@ -198,12 +233,16 @@ try {
     maxConnectionsPerUser: integer('max-connections-per-user', args['max-connections-per-user']),
     limits,
     callbackLatencyMs: integer('callback-latency-ms', args['callback-latency-ms']),
+    managementRate: integer('management-rate', args['management-rate']),
+    managementBurst: integer('management-burst', args['management-burst'], { min: 1 }),
+    functionQueueLimit: integer('function-queue-limit', args['function-queue-limit']),
+    actionAliases,
     logLevel: args['log-level'],
     functionLogs: !quiet,
     accessLog: quiet ? undefined : accessLog,
   });
 } catch (err) {
-  fail(/** @type {Error} */ (err).message);
+  fail(escapeLogText(/** @type {Error} */ (err).message));
 }
 const gw = /** @type {NonNullable<typeof gateway>} */ (gateway);
 for (const warning of gw.warnings) process.stderr.write(`start: warning: ${warning}\n`);

@@ -21,12 +21,31 @@ function asList(value: unknown): unknown[] {
   return Array.isArray(value) ? value : value === undefined ? [] : [value];
 }
 
-/** IAM-style wildcard match: `*` any run of characters, `?` one character. */
+/**
+ * IAM-style wildcard match: `*` any run of characters, `?` one character. Greedy with one
+ * backtrack point (no regular expression), so a pattern of many `*` costs linear time.
+ */
 function wildcardMatch(pattern: string, value: string): boolean {
-  const re = new RegExp(
-    '^' + pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$',
-  );
-  return re.test(value);
+  let p = 0;
+  let v = 0;
+  let star = -1;
+  let mark = 0;
+  while (v < value.length) {
+    if (p < pattern.length && (pattern[p] === '?' || pattern[p] === value[v])) {
+      p++;
+      v++;
+    } else if (p < pattern.length && pattern[p] === '*') {
+      star = p++;
+      mark = v;
+    } else if (star >= 0) {
+      p = star + 1;
+      v = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.length && pattern[p] === '*') p++;
+  return p === pattern.length;
 }
 
 function statementMatches(statement: Statement, methodArn: string): boolean {
@@ -65,10 +84,11 @@ export function decideAuthorization(
   if (typeof result.principalId !== 'string' && typeof result.principalId !== 'number') {
     return malformed('principalId missing');
   }
-  const statements = asList(result.policyDocument?.Statement) as Statement[];
+  const statements = asList(result.policyDocument?.Statement).filter((st): st is Statement => !!st && typeof st === 'object');
   if (!result.policyDocument || statements.length === 0) return malformed('policyDocument.Statement missing');
 
-  const context: Record<string, string> = {};
+  // Keys are the function's: kept as own properties (`__proto__` included), never assigned.
+  const context = new Map<string, string>();
   if (result.context !== undefined && result.context !== null) {
     if (typeof result.context !== 'object' || Array.isArray(result.context)) return malformed('context is not a map');
     for (const [key, value] of Object.entries(result.context)) {
@@ -76,7 +96,7 @@ export function decideAuthorization(
       if (!['string', 'number', 'boolean'].includes(typeof value)) {
         return malformed(`context.${key} is a ${Array.isArray(value) ? 'list' : typeof value}; only strings, numbers and booleans are allowed`);
       }
-      context[key] = String(value);
+      context.set(key, String(value));
     }
   }
 
@@ -89,6 +109,6 @@ export function decideAuthorization(
   }
   return {
     allow: true,
-    authorizer: { ...context, principalId: String(result.principalId), integrationLatency },
+    authorizer: { ...Object.fromEntries(context), principalId: String(result.principalId), integrationLatency },
   };
 }

@@ -14,12 +14,12 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { createTableInput, type TableDefinition } from '@wskit/shared/table';
 
-export function dynamoClient(endpoint: string, region: string): DynamoDBClient {
-  return new DynamoDBClient({
-    endpoint,
-    region,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+export function dynamoClient(
+  endpoint: string,
+  region: string,
+  credentials: { accessKeyId: string; secretAccessKey: string } = { accessKeyId: 'local', secretAccessKey: 'local' },
+): DynamoDBClient {
+  return new DynamoDBClient({ endpoint, region, credentials });
 }
 
 /** Creates the table when it is missing and waits until it is ACTIVE; sets TTL where supported. */

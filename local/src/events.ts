@@ -58,13 +58,21 @@ function baseContext(api: ApiFacts, conn: ConnectionFacts, now: number, requestI
 
 /** The `$connect` request's headers, with the X-Forwarded-* and trace headers API Gateway adds. */
 export function connectHeaders(req: UpgradeRequestFacts, conn: ConnectionFacts, now: number): HeaderMaps {
-  const headers: Record<string, string> = {};
-  const multiValueHeaders: Record<string, string[]> = {};
+  // Names come from the wire: collected in Maps and turned into objects with own properties
+  // only, so `__proto__` or `constructor` is a header like any other.
+  const keys = new Map<string, string>(); // lowercase -> the spelling first seen
+  const last = new Map<string, string>();
+  const all = new Map<string, string[]>();
   const add = (name: string, value: string) => {
-    const existing = Object.keys(headers).find((k) => k.toLowerCase() === name.toLowerCase());
-    const key = existing ?? name;
-    headers[key] = value;
-    (multiValueHeaders[key] ??= []).push(value);
+    const lower = name.toLowerCase();
+    let key = keys.get(lower);
+    if (key === undefined) {
+      key = name;
+      keys.set(lower, key);
+      all.set(key, []);
+    }
+    last.set(key, value);
+    all.get(key)!.push(value);
   };
   for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
     const name = req.rawHeaders[i]!;
@@ -75,21 +83,17 @@ export function connectHeaders(req: UpgradeRequestFacts, conn: ConnectionFacts, 
   add('X-Forwarded-For', conn.sourceIp);
   add('X-Forwarded-Port', String(req.port));
   add('X-Forwarded-Proto', 'http');
-  return { headers, multiValueHeaders };
+  return { headers: Object.fromEntries(last), multiValueHeaders: Object.fromEntries(all) };
 }
 
 /** Query maps are absent when the URL has no query string, as on API Gateway. */
 export function queryMaps(query: URLSearchParams): QueryMaps {
   const keys = [...new Set(query.keys())];
   if (keys.length === 0) return {};
-  const queryStringParameters: Record<string, string> = {};
-  const multiValueQueryStringParameters: Record<string, string[]> = {};
-  for (const key of keys) {
-    const values = query.getAll(key);
-    multiValueQueryStringParameters[key] = values;
-    queryStringParameters[key] = values[values.length - 1]!;
-  }
-  return { queryStringParameters, multiValueQueryStringParameters };
+  return {
+    queryStringParameters: Object.fromEntries(keys.map((key) => [key, query.getAll(key).at(-1)!])),
+    multiValueQueryStringParameters: Object.fromEntries(keys.map((key) => [key, query.getAll(key)])),
+  };
 }
 
 export function methodArn(api: ApiFacts): string {

@@ -15,7 +15,10 @@ export interface FunctionError {
 /** What an invocation produced: the JSON result, or the error Lambda would report. */
 export type InvokeOutcome =
   | { ok: true; result: unknown; awsRequestId: string; durationMs: number }
-  | { ok: false; error: FunctionError; awsRequestId: string; durationMs: number };
+  | { ok: false; error: FunctionError; awsRequestId: string; durationMs: number; throttled?: boolean };
+
+/** The error of an invocation refused because the function's queue is full. */
+export const THROTTLED_ERROR_TYPE = 'TooManyRequestsException';
 
 export type FunctionLogSink = (functionName: string, line: string) => void;
 
@@ -30,6 +33,12 @@ export interface LambdaFunctionConfig {
   memoryMb: number;
   /** Execution environments run one invocation at a time; more run side by side up to this. */
   maxConcurrency: number;
+  /**
+   * Invocations that may wait for a free environment; one more is refused at once with
+   * `TooManyRequestsException` (throttled), as Lambda refuses a synchronous invocation past
+   * its concurrency. Default: unbounded.
+   */
+  maxQueued?: number;
   region: string;
   accountId: string;
   log?: FunctionLogSink;
@@ -75,9 +84,9 @@ class ExecutionEnvironment {
     this.pipe(this.worker.stdout);
     this.pipe(this.worker.stderr);
     this.ready = new Promise((resolve) => {
-      const onMessage = (msg: { type: string; error?: FunctionError }) => {
-        if (msg.type === 'ready') resolve(undefined);
-        else if (msg.type === 'init-error') resolve(msg.error);
+      const onMessage = (msg: { type?: unknown; error?: FunctionError } | null) => {
+        if (msg?.type === 'ready') resolve(undefined);
+        else if (msg?.type === 'init-error') resolve(msg.error ?? { errorType: 'Runtime.ImportModuleError', errorMessage: 'init failed' });
         else return;
         this.worker.off('message', onMessage);
       };
@@ -89,14 +98,34 @@ class ExecutionEnvironment {
         resolve({ errorType: 'Runtime.ExitError', errorMessage: `RequestId: init Error: Runtime exited with error: exit status ${code}` }),
       );
     });
-    this.worker.on('message', (msg: { type: string; id?: number; payload?: string; error?: FunctionError }) => {
-      if (msg.type !== 'result' || !this.current || msg.id !== this.current.id) return;
+    this.worker.on('message', (msg: { type?: unknown; id?: unknown; payload?: unknown; error?: unknown } | null) => {
+      // The handler's own code shares this channel: anything malformed is ignored, never thrown.
+      if (!msg || typeof msg !== 'object' || msg.type !== 'result' || !this.current || msg.id !== this.current.id) return;
       const pending = this.current;
-      this.finish(
-        msg.error
-          ? { ok: false, error: msg.error, awsRequestId: pending.awsRequestId, durationMs: Date.now() - pending.startedAt }
-          : { ok: true, result: JSON.parse(msg.payload ?? 'null'), awsRequestId: pending.awsRequestId, durationMs: Date.now() - pending.startedAt },
-      );
+      const durationMs = Date.now() - pending.startedAt;
+      if (msg.error) {
+        const e = msg.error as Partial<FunctionError>;
+        const error: FunctionError = {
+          errorType: typeof e.errorType === 'string' ? e.errorType : 'Error',
+          errorMessage: typeof e.errorMessage === 'string' ? e.errorMessage : String(e.errorMessage),
+          ...(Array.isArray(e.stackTrace) ? { stackTrace: e.stackTrace.map(String) } : {}),
+        };
+        this.finish({ ok: false, error, awsRequestId: pending.awsRequestId, durationMs });
+        return;
+      }
+      let result: unknown;
+      try {
+        result = JSON.parse(typeof msg.payload === 'string' ? msg.payload : 'null');
+      } catch (err) {
+        this.finish({
+          ok: false,
+          error: { errorType: 'Runtime.MarshalError', errorMessage: `the result is not JSON: ${(err as Error).message}` },
+          awsRequestId: pending.awsRequestId,
+          durationMs,
+        });
+        return;
+      }
+      this.finish({ ok: true, result, awsRequestId: pending.awsRequestId, durationMs });
     });
     // An uncaught exception in the handler's code kills the environment, as on Lambda.
     this.worker.on('error', (err: Error & { code?: string }) =>
@@ -221,10 +250,26 @@ export class LambdaFunction {
         durationMs: 0,
       });
     }
+    const maxQueued = this.config.maxQueued ?? Infinity;
+    const free = this.idleEnvironments.length + Math.max(0, this.config.maxConcurrency - this.environments.size);
+    if (this.queue.length >= free + maxQueued) {
+      return Promise.resolve({
+        ok: false,
+        throttled: true,
+        error: { errorType: THROTTLED_ERROR_TYPE, errorMessage: 'Rate Exceeded.' },
+        awsRequestId,
+        durationMs: 0,
+      });
+    }
     return new Promise((resolve) => {
       this.queue.push({ id: this.nextId++, event, awsRequestId, startedAt: 0, resolve });
       this.dispatch();
     });
+  }
+
+  /** Invocations waiting for an environment (tests, diagnostics). */
+  get queued(): number {
+    return this.queue.length;
   }
 
   private dispatch() {

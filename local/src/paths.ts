@@ -11,6 +11,8 @@ export const packageRoot = path.resolve(__dirname, '..');
 export const repoRoot = path.resolve(packageRoot, '..');
 
 export const defaultDistDir = path.join(repoRoot, 'dist', 'lambda');
+/** The wiring manifests, `<name>/wiring.json` per function. */
+export const defaultWiringDir = path.join(repoRoot, 'lambda');
 /** Dev signing key and other local state when no data directory is given. */
 export const defaultStateDir = path.join(repoRoot, '.wskit');
 export const publicDir = path.join(packageRoot, 'public');

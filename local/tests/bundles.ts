@@ -1,8 +1,11 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { defaultDistDir, repoRoot } from '../src';
+import { defaultDistDir, defaultWiringDir, readWiring, repoRoot } from '../src';
 
-const FUNCTIONS = ['connect', 'disconnect', 'message', 'authorizer'];
+/** The functions the gateway routes to or authorizes with, from the wiring manifests. */
+const FUNCTIONS = readWiring(defaultWiringDir)
+  .filter((m) => m.routes.length > 0 || m.protocolActionRoutes || m.authorizer)
+  .map((m) => m.name);
 
 /**
  * The real handler bundles the end-to-end suites run: `dist/lambda` (built by ./build.sh),

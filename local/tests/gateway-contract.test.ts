@@ -15,7 +15,7 @@ import {
   PayloadTooLargeException,
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { startGateway, type Gateway } from '../src';
-import { connect, connectRejected, eventually, httpRequest, readEventLog, type TestClient } from './helpers';
+import { connect, connectRejected, eventually, readEventLog, signedRequest, type TestClient } from './helpers';
 
 jest.setTimeout(30_000);
 
@@ -392,14 +392,14 @@ describe('management API (@connections) through the AWS SDK', () => {
   });
 
   test('raw HTTP: error headers, JSON bodies, wrong stage and method', async () => {
-    const gone = await httpRequest(`${gw.callbackUrl}/@connections/${encodeURIComponent('AAAAAAAAAAAAAAA=')}`, { method: 'POST', body: 'x' });
+    const gone = await signedRequest(`${gw.callbackUrl}/@connections/${encodeURIComponent('AAAAAAAAAAAAAAA=')}`, { method: 'POST', body: 'x' });
     expect(gone.status).toBe(410);
     expect(gone.headers['x-amzn-errortype']).toBe('GoneException');
     expect(typeof JSON.parse(gone.body).message).toBe('string');
-    const wrongStage = await httpRequest(`${gw.httpUrl}/prod/@connections/abc`, { method: 'POST', body: 'x' });
+    const wrongStage = await signedRequest(`${gw.httpUrl}/prod/@connections/abc`, { method: 'POST', body: 'x' });
     expect(wrongStage.status).toBe(403);
     expect(wrongStage.headers['x-amzn-errortype']).toBe('ForbiddenException');
-    const badMethod = await httpRequest(`${gw.callbackUrl}/@connections/abc`, { method: 'PUT', body: 'x' });
+    const badMethod = await signedRequest(`${gw.callbackUrl}/@connections/abc`, { method: 'PUT', body: 'x' });
     expect(badMethod.status).toBe(403);
     expect(badMethod.headers['x-amzn-errortype']).toBe('ForbiddenException');
   });
@@ -409,7 +409,7 @@ test('callbackLatencyMs delays every @connections call', async () => {
   const slow = await startGateway({ distDir: fixtures, dataDir: path.join(workDir, 'latency'), callbackLatencyMs: 200 });
   try {
     const started = Date.now();
-    const res = await httpRequest(`${slow.callbackUrl}/@connections/${encodeURIComponent('AAAAAAAAAAAAAAA=')}`, { method: 'GET' });
+    const res = await signedRequest(`${slow.callbackUrl}/@connections/${encodeURIComponent('AAAAAAAAAAAAAAA=')}`, { method: 'GET' });
     expect(res.status).toBe(410);
     expect(Date.now() - started).toBeGreaterThanOrEqual(190);
   } finally {
@@ -438,7 +438,7 @@ describe('a socket that drops without a close frame', () => {
     const disconnects = () => readEventLog(eventLog).filter((e) => e.fn === 'disconnect' && e.event.requestContext.connectionId === connectionId);
     expect(disconnects()).toHaveLength(0);
 
-    const res = await httpRequest(`${lazy.callbackUrl}/@connections/${encodeURIComponent(connectionId)}`, { method: 'POST', body: 'hi' });
+    const res = await signedRequest(`${lazy.callbackUrl}/@connections/${encodeURIComponent(connectionId)}`, { method: 'POST', body: 'hi' });
     expect(res.status).toBe(410);
     const d = await eventually(disconnects, (l) => l.length > 0);
     expect(d[0]!.event.requestContext.disconnectStatusCode).toBe(1006);

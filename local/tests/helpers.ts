@@ -1,6 +1,7 @@
 import { WebSocket, type ClientOptions } from 'ws';
 import { readFileSync, existsSync } from 'node:fs';
 import * as http from 'node:http';
+import { referenceSigner } from '@wskit/testing/sigv4';
 
 /** A `ws` client with an awaitable inbox. */
 export class TestClient {
@@ -130,4 +131,28 @@ export function httpRequest(
     req.on('error', reject);
     req.end(init.body);
   });
+}
+
+export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+/** An HTTP request signed with SigV4 for execute-api (as the SDK signs it), for @connections. */
+export async function signedRequest(
+  url: string,
+  init: { method?: string; body?: string | Buffer; headers?: Record<string, string> } = {},
+  credentials: { accessKeyId: string; secretAccessKey: string } = LOCAL_CREDENTIALS,
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+  const u = new URL(url);
+  const method = init.method ?? 'GET';
+  const body = init.body === undefined ? undefined : Buffer.from(init.body);
+  const signed = await referenceSigner({ ...credentials, region: 'us-east-1' }).sign({
+    method,
+    protocol: 'http:',
+    hostname: u.hostname,
+    port: Number(u.port),
+    path: u.pathname,
+    query: Object.fromEntries(u.searchParams),
+    headers: { host: u.host, ...(init.headers ?? {}) },
+    body,
+  });
+  return httpRequest(url, { method, body, headers: signed.headers as Record<string, string> });
 }

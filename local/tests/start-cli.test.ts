@@ -90,3 +90,43 @@ test('CLI usage errors say what to do and exit non-zero', async () => {
   const { stdout } = await run(process.execPath, [startScript, '--help'], { cwd: repoRoot });
   expect(stdout).toContain('Usage: npm start');
 });
+
+test('npm start routes --action-alias keys and escapes what it logs (a close reason cannot forge a line)', async () => {
+  // The fixture handlers: their message function echoes the route it was called for.
+  const fixtures = path.join(repoRoot, 'local', 'tests', 'fixtures', 'lambda');
+  const proc = spawn(process.execPath, [startScript, '--dist-dir', fixtures, '--action-alias', 'chat_message=publish', '--management-rate', '100', '--management-burst', '10'], {
+    cwd: repoRoot,
+    env: { ...process.env, PORT: '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child = proc;
+  let stderr = '';
+  proc.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  const printed = await readUntil(proc, (out) => out.includes('Press Ctrl+C'), 60_000);
+  const wsUrl = /WebSocket URL\s+(ws:\/\/[^/\s]+)\//.exec(printed)![1]!;
+  const client = await connect(`${wsUrl}/?token=good-alice`);
+  const reply = (await client.request({ action: 'chat_message', id: 'c' })) as { event: { requestContext: { routeKey: string } } };
+  expect(reply.event.requestContext.routeKey).toBe('chat_message');
+  await client.close(4000, 'bye\n12:00:00 $connect connectionId=forged status=101');
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  proc.kill('SIGTERM');
+  expect(await new Promise((resolve) => proc.once('exit', resolve))).toBe(0);
+  const lines = stderr.split('\n');
+  expect(lines.filter((line) => line.startsWith('12:00:00 $connect connectionId=forged'))).toEqual([]);
+  expect(lines.some((line) => /\$disconnect .*code=4000 reason=bye\\n12:00:00 \$connect connectionId=forged status=101$/.test(line))).toBe(true);
+});
+
+test('bad --action-alias and --management-rate values stop npm start with what to do', async () => {
+  await expect(run(process.execPath, [startScript, '--action-alias', 'nonsense', '--no-build'], { cwd: repoRoot })).rejects.toMatchObject({
+    code: 1,
+    stderr: expect.stringContaining('--action-alias "nonsense" must be <name>=<action>'),
+  });
+  await expect(run(process.execPath, [startScript, '--action-alias', 'x=nope', '--no-build', '--port', '0'], { cwd: repoRoot })).rejects.toMatchObject({
+    code: 1,
+    stderr: expect.stringContaining('"nope" is not a protocol action'),
+  });
+  await expect(run(process.execPath, [startScript, '--management-rate=-1', '--no-build'], { cwd: repoRoot })).rejects.toMatchObject({
+    code: 1,
+    stderr: expect.stringContaining('--management-rate must be a whole number >= 0'),
+  });
+});
