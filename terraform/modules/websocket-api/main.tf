@@ -41,15 +41,6 @@ locals {
     errorResponseType  = "$context.error.responseType"
   })
 
-  # Anything that changes what the API does forces a new deployment; the stage then points at it.
-  deployment_triggers = {
-    redeployment = sha1(jsonencode({
-      route_selection_expression = var.route_selection_expression
-      routes                     = var.routes
-      integrations               = var.integrations
-      authorizer                 = var.authorizer
-    }))
-  }
 }
 
 resource "aws_apigatewayv2_api" "this" {
@@ -124,20 +115,26 @@ resource "aws_apigatewayv2_route_response" "this" {
 resource "aws_apigatewayv2_deployment" "this" {
   count = var.create ? 1 : 0
 
-  api_id      = aws_apigatewayv2_api.this[0].id
-  description = "wskit ${local.deployment_triggers.redeployment}"
-  triggers    = local.deployment_triggers
+  api_id = aws_apigatewayv2_api.this[0].id
+  # A fingerprint of the deployed resources themselves (every argument and id of the routes,
+  # integrations, route responses and authorizer): any change to one of them, including one
+  # made outside this module's inputs or a replaced resource with a new id, redeploys. The
+  # stage then points at the new deployment.
+  description = "wskit deployment"
+  triggers = {
+    redeployment = sha1(jsonencode([
+      aws_apigatewayv2_api.this[0].route_selection_expression,
+      aws_apigatewayv2_route.this,
+      aws_apigatewayv2_integration.this,
+      aws_apigatewayv2_route_response.this,
+      aws_apigatewayv2_authorizer.this,
+    ]))
+  }
 
   lifecycle {
     create_before_destroy = true
   }
 
-  depends_on = [
-    aws_apigatewayv2_route.this,
-    aws_apigatewayv2_route_response.this,
-    aws_apigatewayv2_integration.this,
-    aws_apigatewayv2_authorizer.this,
-  ]
 }
 
 resource "aws_cloudwatch_log_group" "access" {

@@ -72,8 +72,8 @@ output "deployment_id" {
 }
 
 output "deployment_triggers" {
-  description = "Fingerprint of the routes, integrations and authorizer; a change creates a new deployment."
-  value       = local.deployment_triggers
+  description = "Fingerprint of the deployed routes, integrations, route responses and authorizer; a change creates a new deployment."
+  value       = try(aws_apigatewayv2_deployment.this[0].triggers, null)
 }
 
 output "access_log_group_name" {
