@@ -105,3 +105,8 @@ output "custom_domain_target" {
   description = "Regional API Gateway host the custom domain points to (for DNS outside Route 53), null without a custom domain."
   value       = try(aws_apigatewayv2_domain_name.this[0].domain_name_configuration[0].target_domain_name, null)
 }
+
+output "settings" {
+  description = "The settings the wiring manifests' environments are resolved against (setting key => value; null settings are left out of every environment). Configuration only: no secret is a setting."
+  value       = local.settings
+}
