@@ -8,14 +8,19 @@
 #   tflint   with the AWS ruleset, per module and environment
 #   checkov  on terraform/, offline
 #   docs     terraform-docs: every module README's generated section is up to date
-#   apply    the dev environment against a moto server on 127.0.0.1: apply, a plan that
-#            must show no changes, destroy
-#   cdktn    the CDK Terrain example synthesized, its output validated
+#   tf5      validate and the module tests again with the machine's Terraform CLI and
+#            aws provider 5.x, when both are installed (skipped with a line otherwise)
+#   apply    against a moto server on 127.0.0.1: the bootstrap, then dev and staging
+#            (staging from zips uploaded to S3), each followed by a plan that must show
+#            no changes; then destroyed in reverse
+#   cdktn    the CDK Terrain example synthesized (node, and its synth:cli script), validated
 #
 # Each step prints one line; the last line is `infra: N passed, N failed`.
 # Works on a temporary copy of terraform/ so nothing (.terraform, lock files, state) lands
 # in the working tree. Environment:
-#   WSKIT_INFRA_ONLY="fmt validate ..."  run only these steps
+#   WSKIT_INFRA_ONLY="fmt validate ..."  run only these steps (fmt validate test tf5 tflint
+#                                        checkov docs apply cdktn)
+#   WSKIT_INFRA_JOBS=N                   validate / test steps run N at a time (default: cores)
 #   WSKIT_INFRA_KEEP=1                   keep the work directory (its path is printed)
 #   WSKIT_INFRA_SOURCE=<tree>            check that tree's terraform/ (default: this repo)
 #   WSKIT_INFRA_SKIP_INSTALL=1           use the cache as it is (quick reruns)
@@ -755,7 +760,14 @@ cdktn_synth_validate() {
   mkdir -p "$modules"
   tar -C "$SRC/terraform/modules" --exclude=.terraform --exclude=.terraform.lock.hcl -cf - . | tar -C "$modules" -xf -
   echo "== synth into $out"
-  (cd "$app" && npx tsc -p . && WSKIT_MODULES_DIR="$modules" CDKTF_OUTDIR="$out" node dist/main.js) || return 1
+  (cd "$app" && npx tsc -p . && WSKIT_MODULES_DIR="$modules" WSKIT_REPOSITORY_ROOT="$SRC" CDKTF_OUTDIR="$out" node dist/main.js) || return 1
+  # The CLI script (npm run synth:cli) must write the very same stack.
+  echo "== npm run synth:cli into $out-cli"
+  (cd "$app" && WSKIT_MODULES_DIR="$modules" WSKIT_REPOSITORY_ROOT="$SRC" CDKTF_OUTDIR="$out-cli" npm run -s synth:cli) || return 1
+  diff -r "$out/stacks" "$out-cli/stacks" || {
+    echo "npm run synth:cli wrote a different stack than node dist/main.js"
+    return 1
+  }
   local stack
   stack=$(find "$out/stacks" -mindepth 1 -maxdepth 1 -type d | head -n 1)
   [ -n "$stack" ] || {
@@ -767,7 +779,7 @@ cdktn_synth_validate() {
 }
 if want cdktn; then
   if [ -f "$REPO/terraform/cdktn-example/package-lock.json" ]; then
-    step "cdktn example: synth + validate" cdktn_synth_validate
+    step "cdktn example: synth (node and npm run synth:cli, same output) + validate" cdktn_synth_validate
   else
     step "terraform/cdktn-example has a package-lock.json" false
   fi
