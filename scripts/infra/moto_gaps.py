@@ -18,6 +18,11 @@ account's CloudWatch role with a patch operation that carries no value; moto rea
 from every operation and answers 500, which the provider retries for minutes. The front
 sends moto the equivalent `replace` with an empty value.
 
+Completed here: S3 CreateBucket with tags. aws provider 6.x sends a new bucket's tags in
+the CreateBucket request (CreateBucketConfiguration/Tags); moto 5.2.5 ignores them, so
+every plan would want to add them again. The front forwards the request and then sets the
+same tags with PutBucketTagging.
+
 Usage: python moto_gaps.py <listen-port> <moto-url>
 """
 
@@ -30,6 +35,8 @@ import sys
 import threading
 import urllib.error
 import urllib.request
+import xml.etree.ElementTree as ElementTree
+from xml.sax.saxutils import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 DEPLOYMENTS_PATH = re.compile(r"^/v2/apis/([^/]+)/deployments/?([^/?]*)")
@@ -131,6 +138,12 @@ class Front(BaseHTTPRequestHandler):
                 status, resp_headers, data = resp.status, resp.getheaders(), resp.read()
         except urllib.error.HTTPError as err:
             status, resp_headers, data = err.code, err.headers.items(), err.read()
+        path = self.path.split("?")[0]
+        if (self.command == "PUT" and status == 200 and "?" not in self.path
+                and path.count("/") == 1 and len(path) > 1):
+            tags = self._create_bucket_tags(body)
+            if tags:
+                self._put_bucket_tags(path, tags)
         stage = STAGES_PATH.match(self.path)
         if stage:
             data = self._stage_answer(stage.group(1), stage.group(2), body, status, data)
@@ -141,6 +154,33 @@ class Front(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
+
+    def _create_bucket_tags(self, body):
+        """The tags of a CreateBucket request body, as (key, value) pairs."""
+        if not body or b"Tag" not in body:
+            return []
+        try:
+            root = ElementTree.fromstring(body)
+        except ElementTree.ParseError:
+            return []
+        tags = []
+        for element in root.iter():
+            if element.tag.split("}")[-1] != "Tag":
+                continue
+            fields = {child.tag.split("}")[-1]: child.text or "" for child in element}
+            if "Key" in fields:
+                tags.append((fields["Key"], fields.get("Value", "")))
+        return tags
+
+    def _put_bucket_tags(self, bucket_path, tags):
+        xml = "<Tagging><TagSet>" + "".join(
+            f"<Tag><Key>{escape(key)}</Key><Value>{escape(value)}</Value></Tag>" for key, value in tags
+        ) + "</TagSet></Tagging>"
+        headers = {"Authorization": self.headers.get("Authorization", ""), "Content-Type": "application/xml"}
+        req = urllib.request.Request(self.moto_url + bucket_path + "?tagging", data=xml.encode(),
+                                     headers=headers, method="PUT")
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            resp.read()
 
     def _account_patch(self, body):
         """Turns value-less operations (a reset) into `replace` with an empty value."""

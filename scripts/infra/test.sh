@@ -8,14 +8,19 @@
 #   tflint   with the AWS ruleset, per module and environment
 #   checkov  on terraform/, offline
 #   docs     terraform-docs: every module README's generated section is up to date
-#   apply    the dev environment against a moto server on 127.0.0.1: apply, a plan that
-#            must show no changes, destroy
-#   cdktn    the CDK Terrain example synthesized, its output validated
+#   tf5      validate and the module tests again with the machine's Terraform CLI and
+#            aws provider 5.x, when both are installed (skipped with a line otherwise)
+#   apply    against a moto server on 127.0.0.1: the bootstrap, then dev and staging
+#            (staging from zips uploaded to S3), each followed by a plan that must show
+#            no changes; then destroyed in reverse
+#   cdktn    the CDK Terrain example synthesized (node, and its synth:cli script), validated
 #
 # Each step prints one line; the last line is `infra: N passed, N failed`.
 # Works on a temporary copy of terraform/ so nothing (.terraform, lock files, state) lands
 # in the working tree. Environment:
-#   WSKIT_INFRA_ONLY="fmt validate ..."  run only these steps
+#   WSKIT_INFRA_ONLY="fmt validate ..."  run only these steps (fmt validate test tf5 tflint
+#                                        checkov docs apply cdktn)
+#   WSKIT_INFRA_JOBS=N                   validate / test steps run N at a time (default: cores)
 #   WSKIT_INFRA_KEEP=1                   keep the work directory (its path is printed)
 #   WSKIT_INFRA_SOURCE=<tree>            check that tree's terraform/ (default: this repo)
 #   WSKIT_INFRA_SKIP_INSTALL=1           use the cache as it is (quick reruns)
@@ -49,9 +54,10 @@ mkdir -p "$LOGS"
 MOTO_PID=""
 FRONT_PID=""
 # Services whose endpoint is the front in scripts/infra/moto_gaps.py (it serves the calls
-# moto lacks and forwards the rest to moto): API Gateway v2 deployments and stages, and
-# API Gateway's UpdateAccount as provider 6.x sends it on destroy.
-MOTO_FRONT_SERVICES="apigateway apigatewayv2"
+# moto lacks and forwards the rest to moto): API Gateway v2 deployments and stages, API
+# Gateway's UpdateAccount as provider 6.x sends it on destroy, and S3 buckets created with
+# tags.
+MOTO_FRONT_SERVICES="apigateway apigatewayv2 s3"
 
 stop_moto() {
   local pid
@@ -91,17 +97,19 @@ step() {
   STEP_NO=$((STEP_NO + 1))
   local log
   log="$LOGS/$(printf '%03d' "$STEP_NO")-$(printf '%s' "$name" | tr -c 'A-Za-z0-9._-' '_').log"
-  local t0 rc
+  local t0 rc secs
   t0=$(wskit_now)
   "$@" >"$log" 2>&1
   rc=$?
+  # A step whose work ran in the background (parallel_steps) reports that work's time.
+  secs=${STEP_SECS:-$(($(wskit_now) - t0))}
   if [ $rc -eq 0 ]; then
     PASSED=$((PASSED + 1))
-    printf '%sok  %s %s %s(%ss)%s\n' "$C_OK" "$C_OFF" "$name" "$C_DIM" "$(($(wskit_now) - t0))" "$C_OFF"
+    printf '%sok  %s %s %s(%ss)%s\n' "$C_OK" "$C_OFF" "$name" "$C_DIM" "$secs" "$C_OFF"
   else
     FAILED=$((FAILED + 1))
     FAILED_NAMES+=("$name")
-    printf '%sFAIL%s %s %s(%ss, exit %s)%s\n' "$C_FAIL" "$C_OFF" "$name" "$C_DIM" "$(($(wskit_now) - t0))" "$rc" "$C_OFF"
+    printf '%sFAIL%s %s %s(%ss, exit %s)%s\n' "$C_FAIL" "$C_OFF" "$name" "$C_DIM" "$secs" "$rc" "$C_OFF"
     tail -n "${WSKIT_INFRA_FAIL_LINES:-60}" "$log" | sed 's/^/      /'
   fi
   return $rc
@@ -139,7 +147,10 @@ finish() {
   exit $?
 }
 
-rel() { printf '%s' "${1#"$WORK"/}"; }
+rel() {
+  local path=${1#"$WORK"/tf5/}
+  printf '%s' "${path#"$WORK"/}"
+}
 
 # ---- toolchain ---------------------------------------------------------------------------
 if [ "${WSKIT_INFRA_SKIP_INSTALL:-0}" = "1" ]; then
@@ -171,6 +182,31 @@ tar -C "$SRC" --exclude=.terraform --exclude='*.tfstate*' --exclude=node_modules
   -cf - terraform | tar -C "$WORK" -xf -
 cp "$REPO/.tflint.hcl" "$WORK/.tflint.hcl"
 find "$WORK/terraform" -name .terraform.lock.hcl -delete
+# The single sources of truth the modules read (websocket-service: the wiring manifests and
+# the protocol), at the same place relative to terraform/ as in the repository.
+copy_module_inputs() {
+  local to=$1 manifest name
+  mkdir -p "$to/protocol"
+  cp "$SRC/protocol/protocol.json" "$to/protocol/protocol.json"
+  for manifest in "$SRC"/lambda/*/wiring.json; do
+    [ -f "$manifest" ] || continue
+    name=$(basename "$(dirname "$manifest")")
+    mkdir -p "$to/lambda/$name"
+    cp "$manifest" "$to/lambda/$name/wiring.json"
+  done
+}
+copy_module_inputs "$WORK"
+# Module examples show how another team pins a module
+# (git::https://github.com/<org>/wskit.git//terraform/modules/<module>?ref=vX.Y.Z); the copy
+# points them at the modules of this tree, so validate checks this tree, offline.
+rewrite_example_sources() {
+  local root=$1 file dir
+  while IFS= read -r file; do
+    dir=$(dirname "$file")
+    perl -pi -e 's{"git::[^"]*/wskit\.git//terraform/modules/([A-Za-z0-9_-]+)(\?ref=[^"]*)?"}{"'"$(realpath --relative-to="$dir" "$root/terraform/modules")"'/$1"}g' "$file"
+  done < <(grep -rl --include='*.tf' 'wskit\.git//terraform/modules/' "$root/terraform" 2>/dev/null)
+}
+rewrite_example_sources "$WORK"
 # Paths such as ${path.root}/../../../dist/lambda resolve from the copy as from the repo.
 ln -s "$REPO/dist" "$WORK/dist" 2>/dev/null || true
 
@@ -187,32 +223,158 @@ if want fmt; then
   step "fmt -check -recursive terraform/" "$TF" fmt -check -recursive -diff -no-color "$WORK/terraform"
 fi
 
+# ---- parallel steps ------------------------------------------------------------------------
+# Independent, CPU-bound steps (validate, test) run WSKIT_INFRA_JOBS at a time (default: the
+# number of cores), each still reported as one step, in a stable order.
+JOBS=${WSKIT_INFRA_JOBS:-$(nproc 2>/dev/null || echo 2)}
+# parallel_steps PREFIX CMD... < dirs: runs "CMD dir" for each dir read from stdin.
+parallel_steps() {
+  local prefix=$1
+  shift
+  local -a dirs=() pids=()
+  local d i running=0 t0
+  while IFS= read -r d; do dirs+=("$d"); done
+  local pdir="$WORK/parallel.$STEP_NO"
+  mkdir -p "$pdir"
+  for i in "${!dirs[@]}"; do
+    while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do sleep 0.2; done
+    (
+      t0=$(wskit_now)
+      "$@" "${dirs[$i]}" >"$pdir/$i.log" 2>&1
+      echo "$? $(($(wskit_now) - t0))" >"$pdir/$i.rc"
+    ) &
+    pids+=($!)
+  done
+  local rc secs
+  for i in "${!dirs[@]}"; do
+    wait "${pids[$i]}"
+    read -r rc secs <"$pdir/$i.rc"
+    if STEP_SECS=$secs step "$prefix $(rel "${dirs[$i]}")" report_parallel "$pdir/$i"; then
+      PARALLEL_OK+=("${dirs[$i]}")
+    fi
+  done
+}
+report_parallel() {
+  cat "$1.log"
+  local rc secs
+  read -r rc secs <"$1.rc"
+  return "$rc"
+}
+
 # ---- validate ------------------------------------------------------------------------------
 init_and_validate() {
   local dir=$1 rc
-  (cd "$dir" && "$TF" init -backend=false -input=false -no-color && "$TF" validate -no-color) 2>&1 | tee "$LOGS/validate.last"
+  local last="$dir/.validate.log"
+  (cd "$dir" && "$TF" init -backend=false -input=false -no-color && "$TF" validate -no-color) 2>&1 | tee "$last"
   rc=${PIPESTATUS[0]}
   if [ "$rc" -ne 0 ] && [ "$WSKIT_AWS_PROVIDER_BUILD" != full ] && ! wskit_use_system_terraform &&
-    grep -q 'does not support \(resource\|data source\) type' "$LOGS/validate.last"; then
+    grep -q 'does not support \(resource\|data source\) type' "$last"; then
     echo "hint: the locally built aws provider registers only: $WSKIT_AWS_PROVIDER_SERVICES;"
     echo "      add the missing service to WSKIT_AWS_PROVIDER_SERVICES in scripts/infra/lib.sh"
   fi
   return "$rc"
 }
-VALIDATED=()
+PARALLEL_OK=()
 if want validate || want test || want tflint; then
-  while IFS= read -r d; do
-    if step "validate $(rel "$d")" init_and_validate "$d"; then VALIDATED+=("$d"); fi
-  done < <(tf_dirs)
+  parallel_steps validate init_and_validate < <(tf_dirs)
 fi
 
 # ---- tofu test -----------------------------------------------------------------------------
-if want test; then
+run_test() { (cd "$1" && "$TF" test -no-color); }
+with_tests() {
+  local d
   while IFS= read -r d; do
-    if [ -d "$d/tests" ] && ls "$d"/tests/*.tftest.hcl >/dev/null 2>&1; then
-      step "test $(rel "$d")" bash -c 'cd "$1" && "$2" test -no-color' _ "$d" "$TF"
+    if [ -d "$d/tests" ] && ls "$d"/tests/*.tftest.hcl >/dev/null 2>&1; then echo "$d"; fi
+  done
+}
+if want test; then
+  parallel_steps test run_test < <({ module_dirs; env_dirs; } | with_tests)
+fi
+
+# ---- Terraform CLI with the aws provider 5.x (when the machine has both) -------------------
+# The modules support Terraform >= 1.7 and aws 5.x as well as OpenTofu and 6.x. Where a
+# Terraform CLI and an official hashicorp/aws 5.x build are already installed (a plugin
+# directory or filesystem mirror: WSKIT_TF5_PLUGIN_DIR, or /opt/tf-plugins,
+# ~/.terraform.d/plugins, /usr/share/terraform/plugins), validate and the module tests run
+# with them too, in their own copy. Nothing is downloaded; absent tools skip the pass.
+find_terraform_cli() {
+  local bin
+  for bin in ${WSKIT_TERRAFORM_BIN:-} $(type -aP terraform 2>/dev/null); do
+    [ -x "$bin" ] || continue
+    case "$("$bin" version 2>/dev/null)" in "Terraform v"*)
+      echo "$bin"
+      return 0
+      ;;
+    esac
+  done
+  return 1
+}
+find_aws5_plugin_dir() {
+  local dir
+  for dir in ${WSKIT_TF5_PLUGIN_DIR:-} /opt/tf-plugins "$HOME/.terraform.d/plugins" /usr/share/terraform/plugins /usr/local/share/terraform/plugins; do
+    [ -d "$dir" ] || continue
+    if compgen -G "$dir/registry.terraform.io/hashicorp/aws/5.*/linux_amd64/terraform-provider-aws_*" >/dev/null; then
+      echo "$dir"
+      return 0
     fi
-  done < <(module_dirs)
+  done
+  return 1
+}
+TF5_BIN=""
+TF5_DIR=""
+if want tf5; then
+  TF5_BIN=$(find_terraform_cli) || TF5_BIN=""
+  TF5_PLUGINS=$(find_aws5_plugin_dir) || TF5_PLUGINS=""
+  if [ -z "$TF5_BIN" ] || [ -z "$TF5_PLUGINS" ]; then
+    echo "${C_DIM}skip terraform + aws 5.x: $([ -z "$TF5_BIN" ] && echo "no Terraform CLI on PATH" || echo "no hashicorp/aws 5.x plugin directory (set WSKIT_TF5_PLUGIN_DIR)") (not counted)${C_OFF}"
+  else
+    TF5_DIR="$WORK/tf5"
+    mkdir -p "$TF5_DIR/plugin-cache"
+    tar -C "$SRC" --exclude=.terraform --exclude='*.tfstate*' --exclude=node_modules \
+      --exclude=cdktf.out --exclude=terraform/cdktn-example -cf - terraform | tar -C "$TF5_DIR" -xf -
+    find "$TF5_DIR/terraform" -name .terraform.lock.hcl -delete
+    copy_module_inputs "$TF5_DIR"
+    rewrite_example_sources "$TF5_DIR"
+    ln -s "$REPO/dist" "$TF5_DIR/dist" 2>/dev/null || true
+    cat >"$TF5_DIR/terraform.tfrc" <<EOF
+provider_installation {
+  filesystem_mirror {
+    path    = "$TF5_PLUGINS"
+    include = ["registry.terraform.io/hashicorp/aws"]
+  }
+  direct {
+    exclude = ["registry.terraform.io/hashicorp/aws"]
+  }
+}
+EOF
+    TF5_VERSION=$("$TF5_BIN" version | sed -n '1s/^Terraform //p')
+    TF5_AWS=$(basename "$(dirname "$(dirname "$(compgen -G "$TF5_PLUGINS/registry.terraform.io/hashicorp/aws/5.*/linux_amd64/terraform-provider-aws_*" | sort -V | tail -n 1)")")")
+  fi
+fi
+tf5() { TF_CLI_CONFIG_FILE="$TF5_DIR/terraform.tfrc" TF_PLUGIN_CACHE_DIR="$TF5_DIR/plugin-cache" "$TF5_BIN" "$@"; }
+tf5_validate_one() {
+  if (cd "$1" && tf5 init -backend=false -input=false -no-color && tf5 validate -no-color) >"$1/.tf5-validate.log" 2>&1; then
+    echo "ok   ${1#"$TF5_DIR"/}"
+  else
+    echo "FAIL ${1#"$TF5_DIR"/}"
+    sed 's/^/      /' "$1/.tf5-validate.log"
+    return 1
+  fi
+}
+# One step for every directory, JOBS at a time.
+tf5_validate_all() {
+  export -f tf5 tf5_validate_one
+  export TF5_DIR TF5_BIN
+  find "$TF5_DIR/terraform" -name '*.tf' -not -path '*/.terraform/*' -printf '%h\n' | sort -u |
+    xargs -P "$JOBS" -I{} bash -c 'tf5_validate_one "$1"' _ {}
+}
+tf5_test() { (cd "$1" && tf5 test -no-color); }
+if [ -n "$TF5_DIR" ]; then
+  step "terraform $TF5_VERSION + aws $TF5_AWS: validate every directory" tf5_validate_all
+  # Only the modules: the environments' tests exercise the same modules again.
+  if want test; then
+    parallel_steps "terraform $TF5_VERSION + aws $TF5_AWS: test" tf5_test < <(find "$TF5_DIR/terraform/modules" -mindepth 1 -maxdepth 1 -type d | sort | with_tests)
+  fi
 fi
 
 # ---- tflint --------------------------------------------------------------------------------
@@ -404,64 +566,180 @@ EOF
 
   # moto answers CloudWatch only in the query protocol; aws provider 6.x calls CloudWatch
   # (PutDashboard, PutMetricAlarm) in smithy-rpc-v2-cbor, which moto answers with 404. The
-  # emulator run therefore leaves out the dashboard (dev has no alarms); the dashboard and
-  # alarms are covered by validate and the monitoring module's mock-provider tests.
+  # emulator run therefore leaves out the dashboard and the alarms; they are covered by
+  # validate and the monitoring module's mock-provider tests. The table's deletion
+  # protection (staging, prod) is turned off so that the run can destroy what it applied.
   local module_name
   for module_name in $(sed -nE 's/^module[[:space:]]+"([^"]+)".*/\1/p' "$dir"/*.tf); do
     grep -Eq "source[[:space:]]*=[[:space:]]*\"[^\"]*websocket-service\"" "$dir"/*.tf || continue
-    printf 'module "%s" {\n  create_dashboard = false\n}\n\n' "$module_name"
+    printf 'module "%s" {\n  create_dashboard            = false\n  create_alarms               = false\n  deletion_protection_enabled = false\n}\n\n' "$module_name"
   done >"$dir/module_override.tf"
 }
 
-apply_env() {
+# tf_in DIR ARGS...: the engine in DIR, its output appended to DIR/harness.log.
+tf_in() {
   local dir=$1
+  shift
+  (cd "$dir" && "$TF" "$@" -input=false -no-color) >>"$dir/harness.log" 2>&1
+}
+
+# no_change_plan DIR: a plan after apply must show no changes (exit 0 of -detailed-exitcode).
+no_change_plan() {
+  local dir=$1 rc
+  (cd "$dir" && "$TF" plan -input=false -no-color -detailed-exitcode -var-file=harness.tfvars) >"$dir/plan-after-apply.txt" 2>&1
+  rc=$?
+  cat "$dir/plan-after-apply.txt" >>"$dir/harness.log"
+  if [ $rc -eq 2 ]; then
+    echo "== $(rel "$dir"): the plan after apply is not empty: these resources do not converge" >>"$dir/harness.log"
+    sed -n '/^Terraform will perform\|^OpenTofu will perform/,$p' "$dir/plan-after-apply.txt" | grep -v '^\s*$' >>"$dir/harness.log"
+  elif [ $rc -ne 0 ]; then
+    echo "== $(rel "$dir"): the plan after apply failed (exit $rc)" >>"$dir/harness.log"
+  fi
+  return $rc
+}
+
+# in_parallel FUNC DIR...: runs "FUNC dir" for each dir at once; fails when any failed,
+# showing the end of each failed root's log.
+in_parallel() {
+  local func=$1 i rc=0
+  shift
+  local -a dirs=("$@") pids=()
+  for i in "${!dirs[@]}"; do
+    "$func" "${dirs[$i]}" &
+    pids+=($!)
+  done
+  for i in "${!dirs[@]}"; do
+    if ! wait "${pids[$i]}"; then
+      echo "== $(rel "${dirs[$i]}") failed; the end of its log:"
+      tail -n 40 "${dirs[$i]}/harness.log"
+      rc=1
+    fi
+  done
+  return $rc
+}
+
+# The harness's variables for a root: its terraform.tfvars.example plus stdin.
+write_harness_tfvars() {
+  local dir=$1
+  : >"$dir/harness.tfvars"
+  if [ -f "$dir/terraform.tfvars.example" ]; then cp "$dir/terraform.tfvars.example" "$dir/harness.tfvars"; fi
+  cat >>"$dir/harness.tfvars"
+}
+
+ROOTS_APPLIED=""
+BOOTSTRAP="$WORK/terraform/environments/bootstrap"
+APPLY_ENVS=("$WORK/terraform/environments/dev" "$WORK/terraform/environments/staging")
+
+apply_one() { tf_in "$1" apply -auto-approve -var-file=harness.tfvars && no_change_plan "$1"; }
+destroy_one() { tf_in "$1" destroy -auto-approve -var-file=harness.tfvars; }
+
+# 1. The bootstrap: API Gateway's logging role and account setting, the state and artifacts
+#    buckets (force_destroy only here, so that the run can clean up).
+apply_bootstrap() {
   ensure_lambda_zips || return 1
   start_moto || return 1
   start_moto_front || return 1
   mkdir -p "$WORK/state"
-  write_moto_overrides "$dir"
-  local -a varfile=()
-  local f
-  for f in terraform.tfvars.example example.tfvars terraform.tfvars; do
-    if [ -f "$dir/$f" ]; then
-      cp "$dir/$f" "$dir/harness.tfvars"
-      varfile=(-var-file=harness.tfvars)
-    fi
+  write_moto_overrides "$BOOTSTRAP"
+  echo 'force_destroy = true' | write_harness_tfvars "$BOOTSTRAP"
+  echo "== bootstrap: init, apply, no-change plan"
+  tf_in "$BOOTSTRAP" init -reconfigure || {
+    tail -n 40 "$BOOTSTRAP/harness.log"
+    return 1
+  }
+  ROOTS_APPLIED="$BOOTSTRAP"
+  apply_one "$BOOTSTRAP" || {
+    tail -n 60 "$BOOTSTRAP/harness.log"
+    return 1
+  }
+}
+
+# 2. dev from the local zips, staging from zips uploaded to the bootstrap's artifacts bucket
+#    (as a pipeline does), both applied at once against the same emulator; then a plan of
+#    each must show no changes (for staging: the S3 object versions do not churn).
+apply_environments() {
+  local bucket versions dir
+  bucket=$(cd "$BOOTSTRAP" && "$TF" output -raw artifacts_bucket) || return 1
+  echo "== upload dist/lambda/*.zip to s3://$bucket/wskit/harness/ (versioned)"
+  # shellcheck disable=SC2086
+  versions=$("$WSKIT_MOTO_DIR/venv/bin/python" - "$MOTO_URL" "$bucket" "$REPO/dist/lambda" $LAMBDA_NAMES <<'PY'
+import sys
+import boto3
+url, bucket, dist, names = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+s3 = boto3.client("s3", endpoint_url=url, region_name="us-east-1",
+                  aws_access_key_id="moto", aws_secret_access_key="moto")
+# The bucket denies plain HTTP (aws:SecureTransport), and moto enforces that on objects;
+# the emulator speaks HTTP only, so the policy is lifted for the upload and put back as it was.
+policy = s3.get_bucket_policy(Bucket=bucket)["Policy"]
+s3.delete_bucket_policy(Bucket=bucket)
+versions = []
+try:
+    for name in names:
+        with open(f"{dist}/{name}.zip", "rb") as body:
+            version = s3.put_object(Bucket=bucket, Key=f"wskit/harness/{name}.zip", Body=body)["VersionId"]
+        versions.append(f'{name} = "{version}"')
+finally:
+    s3.put_bucket_policy(Bucket=bucket, Policy=policy)
+print(", ".join(versions))
+PY
+  ) || return 1
+  echo "   object versions: $versions"
+  write_moto_overrides "${APPLY_ENVS[0]}"
+  write_harness_tfvars "${APPLY_ENVS[0]}" </dev/null
+  write_moto_overrides "${APPLY_ENVS[1]}"
+  printf 'lambda_artifacts = {\n  bucket     = "%s"\n  key_prefix = "wskit/harness/"\n  versions   = { %s }\n}\n' "$bucket" "$versions" |
+    write_harness_tfvars "${APPLY_ENVS[1]}"
+  for dir in "${APPLY_ENVS[@]}"; do
+    tf_in "$dir" init -reconfigure || {
+      tail -n 40 "$dir/harness.log"
+      return 1
+    }
+    ROOTS_APPLIED="$dir $ROOTS_APPLIED"
   done
-  (
-    cd "$dir" || exit 1
-    set -e
-    echo "== init (local backend, provider from the mirror)"
-    "$TF" init -input=false -no-color -reconfigure
-    echo "== apply"
-    "$TF" apply -input=false -no-color -auto-approve "${varfile[@]}"
-    echo "== plan -detailed-exitcode (must show no changes)"
-    set +e
-    "$TF" plan -input=false -no-color -detailed-exitcode "${varfile[@]}" >"$LOGS/plan-after-apply.txt" 2>&1
-    local plan_rc=$?
-    set -e
-    cat "$LOGS/plan-after-apply.txt"
-    echo "== destroy"
-    "$TF" destroy -input=false -no-color -auto-approve "${varfile[@]}"
-    if [ $plan_rc -eq 2 ]; then
-      # Shown last, so that a failure's tail shows it.
-      echo "== the plan after apply is not empty: these resources do not converge"
-      sed -n '/^Terraform will perform\|^OpenTofu will perform/,$p' "$LOGS/plan-after-apply.txt" | grep -v '^\s*$'
-    elif [ $plan_rc -ne 0 ]; then
-      echo "== the plan after apply failed (exit $plan_rc)"
-    fi
-    [ $plan_rc -eq 0 ]
-  )
+  echo "== dev (local zips) and staging (S3 object versions): apply, no-change plan"
+  in_parallel apply_one "${APPLY_ENVS[@]}"
+}
+
+# 3. Destroy in reverse: the environments, then the bootstrap. The environments' destroy
+#    must leave the account's logging role registered (the bootstrap owns it).
+destroy_all() {
+  local -a envs=()
+  local dir role
+  for dir in $ROOTS_APPLIED; do [ "$dir" = "$BOOTSTRAP" ] || envs+=("$dir"); done
+  if [ ${#envs[@]} -gt 0 ]; then
+    echo "== destroy: ${envs[*]#"$WORK"/}"
+    in_parallel destroy_one "${envs[@]}" || return 1
+    role=$(cd "$BOOTSTRAP" && "$TF" output -raw api_gateway_logging_role_name) || return 1
+    "$WSKIT_MOTO_DIR/venv/bin/python" - "$MOTO_URL" "$role" <<'PY' || return 1
+import sys
+import boto3
+url, role = sys.argv[1], sys.argv[2]
+kw = dict(endpoint_url=url, region_name="us-east-1", aws_access_key_id="moto", aws_secret_access_key="moto")
+boto3.client("iam", **kw).get_role(RoleName=role)
+arn = boto3.client("apigateway", **kw).get_account().get("cloudwatchRoleArn", "")
+assert arn.endswith("/" + role), f"API Gateway's logging role is {arn!r} after the environments' destroy"
+print(f"   after the environments' destroy API Gateway still logs with {arn}")
+PY
+  fi
+  case " $ROOTS_APPLIED " in
+  *" $BOOTSTRAP "*)
+    echo "== destroy: the bootstrap"
+    destroy_one "$BOOTSTRAP" || {
+      tail -n 40 "$BOOTSTRAP/harness.log"
+      return 1
+    }
+    ;;
+  esac
 }
 
 if want apply; then
-  DEV="$WORK/terraform/environments/dev"
-  if [ -d "$DEV" ]; then
-    step "apply + no-change plan + destroy environments/dev against moto" apply_env "$DEV"
-    stop_moto
-  else
-    step "environments/dev exists" false
+  if [ -d "$BOOTSTRAP" ] && step "moto: bootstrap applied, no-change plan" apply_bootstrap; then
+    step "moto: dev (local zips) + staging (S3 zips) applied at once, no-change plans" apply_environments
   fi
+  if [ -n "$ROOTS_APPLIED" ]; then
+    step "moto: destroy dev + staging (logging role kept), then the bootstrap" destroy_all
+  fi
+  stop_moto
 fi
 
 # ---- cdktn example -----------------------------------------------------------------------------
@@ -482,7 +760,14 @@ cdktn_synth_validate() {
   mkdir -p "$modules"
   tar -C "$SRC/terraform/modules" --exclude=.terraform --exclude=.terraform.lock.hcl -cf - . | tar -C "$modules" -xf -
   echo "== synth into $out"
-  (cd "$app" && npx tsc -p . && WSKIT_MODULES_DIR="$modules" CDKTF_OUTDIR="$out" node dist/main.js) || return 1
+  (cd "$app" && npx tsc -p . && WSKIT_MODULES_DIR="$modules" WSKIT_REPOSITORY_ROOT="$SRC" CDKTF_OUTDIR="$out" node dist/main.js) || return 1
+  # The CLI script (npm run synth:cli) must write the very same stack.
+  echo "== npm run synth:cli into $out-cli"
+  (cd "$app" && WSKIT_MODULES_DIR="$modules" WSKIT_REPOSITORY_ROOT="$SRC" CDKTF_OUTDIR="$out-cli" npm run -s synth:cli) || return 1
+  diff -r "$out/stacks" "$out-cli/stacks" || {
+    echo "npm run synth:cli wrote a different stack than node dist/main.js"
+    return 1
+  }
   local stack
   stack=$(find "$out/stacks" -mindepth 1 -maxdepth 1 -type d | head -n 1)
   [ -n "$stack" ] || {
@@ -494,7 +779,7 @@ cdktn_synth_validate() {
 }
 if want cdktn; then
   if [ -f "$REPO/terraform/cdktn-example/package-lock.json" ]; then
-    step "cdktn example: synth + validate" cdktn_synth_validate
+    step "cdktn example: synth (node and npm run synth:cli, same output) + validate" cdktn_synth_validate
   else
     step "terraform/cdktn-example has a package-lock.json" false
   fi

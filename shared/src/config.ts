@@ -125,6 +125,30 @@ export function regionFromEnv(env: Env = process.env): string {
   return region;
 }
 
+/**
+ * DNS suffix of a Region's partition, as AWS publishes the partitions (the AWS SDK's
+ * partitions.json: `regionRegex` and `outputs.dnsSuffix` of each partition). Execute-api
+ * hosts are `<apiId>.execute-api.<region>.<dnsSuffix>`; Terraform builds the same URL
+ * from `data "aws_partition"`'s `dns_suffix`.
+ */
+const PARTITION_DNS_SUFFIXES: readonly (readonly [RegExp, string])[] = [
+  [/^cn-\w+-\d+$/, 'amazonaws.com.cn'], // aws-cn
+  [/^us-gov-\w+-\d+$/, 'amazonaws.com'], // aws-us-gov
+  [/^us-iso-\w+-\d+$/, 'c2s.ic.gov'], // aws-iso
+  [/^us-isob-\w+-\d+$/, 'sc2s.sgov.gov'], // aws-iso-b
+  [/^eu-isoe-\w+-\d+$/, 'cloud.adc-e.uk'], // aws-iso-e
+  [/^us-isof-\w+-\d+$/, 'csp.hci.ic.gov'], // aws-iso-f
+  [/^eusc-de-\w+-\d+$/, 'amazonaws.eu'], // aws-eusc
+];
+
+/** The DNS suffix of the partition `region` belongs to; `amazonaws.com` (aws) for any other Region. */
+export function partitionDnsSuffix(region: string): string {
+  for (const [pattern, suffix] of PARTITION_DNS_SUFFIXES) {
+    if (pattern.test(region)) return suffix;
+  }
+  return 'amazonaws.com';
+}
+
 export interface CallbackTarget {
   apiId?: string | undefined;
   stage?: string | undefined;
@@ -132,7 +156,8 @@ export interface CallbackTarget {
 }
 
 /**
- * The management API base URL (`https://<apiId>.execute-api.<region>.amazonaws.com/<stage>`).
+ * The management API base URL (`https://<apiId>.execute-api.<region>.<dnsSuffix>/<stage>`, the
+ * partition's DNS suffix: `amazonaws.com`, `amazonaws.com.cn` in China, ...).
  * WSKIT_CALLBACK_URL overrides it (the local gateway, tests). Built from apiId/region/stage,
  * never from the event's domainName: a custom domain has no `@connections` route.
  */
@@ -168,7 +193,7 @@ export function callbackUrl(target: CallbackTarget, env: Env = process.env): str
     );
   }
   const region = target.region ?? regionFromEnv(env);
-  return `https://${apiId}.execute-api.${region}.amazonaws.com/${stage}`;
+  return `https://${apiId}.execute-api.${region}.${partitionDnsSuffix(region)}/${stage}`;
 }
 
 /** WSKIT_JWT_CLOCK_TOLERANCE_SECONDS: clock skew allowed on a token's times, for the authorizer and for fan-out. */

@@ -1,6 +1,7 @@
 import {
   ConfigError,
   callbackUrl,
+  partitionDnsSuffix,
   maxConnectionsPerUserFromEnv,
   maxTopicsPerConnectionFromEnv,
   metricsNamespaceFromEnv,
@@ -52,6 +53,23 @@ describe('configuration', () => {
     expect(() => callbackUrl({ apiId: 'abc' }, { AWS_REGION: 'us-east-1' })).toThrow(/WSKIT_STAGE/);
     expect(() => callbackUrl({ apiId: 'abc', stage: 'dev' }, {})).toThrow(/AWS_REGION/);
     expect(() => callbackUrl({}, { WSKIT_CALLBACK_URL: 'ftp://x' })).toThrow(/http\(s\)/);
+  });
+
+  it("uses the Region's partition DNS suffix (China, GovCloud, ISO) in the callback URL", () => {
+    expect(callbackUrl({ apiId: 'abc', stage: 'live' }, { AWS_REGION: 'cn-north-1' })).toBe('https://abc.execute-api.cn-north-1.amazonaws.com.cn/live');
+    expect(callbackUrl({ apiId: 'abc', stage: 'live', region: 'cn-northwest-1' }, {})).toBe('https://abc.execute-api.cn-northwest-1.amazonaws.com.cn/live');
+    expect(callbackUrl({ apiId: 'abc', stage: 'live' }, { AWS_REGION: 'us-gov-west-1' })).toBe('https://abc.execute-api.us-gov-west-1.amazonaws.com/live');
+    expect(partitionDnsSuffix('us-iso-east-1')).toBe('c2s.ic.gov');
+    expect(partitionDnsSuffix('us-isob-east-1')).toBe('sc2s.sgov.gov');
+    expect(partitionDnsSuffix('eu-isoe-west-1')).toBe('cloud.adc-e.uk');
+    expect(partitionDnsSuffix('us-isof-south-1')).toBe('csp.hci.ic.gov');
+    expect(partitionDnsSuffix('eusc-de-east-1')).toBe('amazonaws.eu');
+    for (const region of ['us-east-1', 'eu-central-2', 'ap-southeast-5', 'il-central-1', 'mx-central-1']) {
+      expect(partitionDnsSuffix(region)).toBe('amazonaws.com');
+    }
+    // Prefixes alone do not decide: a Region must have the partition's whole shape.
+    expect(partitionDnsSuffix('cn')).toBe('amazonaws.com');
+    expect(partitionDnsSuffix('us-isobx-east-1')).toBe('amazonaws.com');
   });
 });
 

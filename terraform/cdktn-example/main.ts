@@ -1,8 +1,9 @@
 // wskit from TypeScript: a CDK Terrain (cdktn) app that instantiates the
 // `websocket-service` Terraform module and synthesizes a Terraform/OpenTofu root module.
 //
-//   npm ci && npm run synth        # through the cdktn CLI
-//   npm run synth:node             # the same synthesis without the CLI
+//   npm ci && npm run synth        # compile, then run this app with Node
+//   npm run synth:cli              # through the cdktn CLI (`cdktn synth`) where it runs
+//                                  # (Node >= 22.19, cdktn-cli installed); else the same run
 //
 // The output lands in cdktf.out/stacks/<stack>/cdk.tf.json; run `tofu init` / `terraform
 // init` and `plan` there. Settings come from the environment (see README.md).
@@ -25,6 +26,8 @@ export interface WebsocketServiceStackProps {
   readonly jwtAudience: string[];
   readonly publicTopicPrefixes: string[];
   readonly logRetentionInDays: number;
+  /** The wskit repository: the module reads lambda/<name>/wiring.json and protocol/protocol.json there. */
+  readonly repositoryRoot: string;
   readonly tags: Record<string, string>;
 }
 
@@ -57,6 +60,9 @@ export class WebsocketServiceStack extends TerraformStack {
         jwt_audience: props.jwtAudience,
         public_topic_prefixes: props.publicTopicPrefixes,
         log_retention_in_days: props.logRetentionInDays,
+        // The module is copied into the synthesized output, away from its repository, so it
+        // is told where the wiring manifests and the protocol are.
+        repository_root: props.repositoryRoot,
         tags: props.tags,
       },
     });
@@ -120,6 +126,7 @@ new WebsocketServiceStack(app, setting("WSKIT_STACK_NAME", "wskit-dev"), relativ
   jwtAudience: list(setting("WSKIT_JWT_AUDIENCE", "wskit")),
   publicTopicPrefixes: list(setting("WSKIT_PUBLIC_TOPIC_PREFIXES", "public:")),
   logRetentionInDays: Number(setting("WSKIT_LOG_RETENTION_DAYS", "14")),
+  repositoryRoot: path.resolve(setting("WSKIT_REPOSITORY_ROOT", path.join(exampleDir, "..", ".."))),
   tags: { Project: "wskit", ManagedBy: "cdktn" },
 });
 app.synth();

@@ -1,5 +1,13 @@
 locals {
   lambda_package_dir = coalesce(var.lambda_package_dir, "${path.root}/../../../dist/lambda")
+
+  lambda_s3_packages = var.lambda_artifacts == null ? {} : {
+    for name, version in var.lambda_artifacts.versions : name => {
+      bucket  = var.lambda_artifacts.bucket
+      key     = "${var.lambda_artifacts.key_prefix}${name}.zip"
+      version = version
+    }
+  }
 }
 
 module "websocket" {
@@ -7,7 +15,8 @@ module "websocket" {
 
   name               = var.name
   stage_name         = "dev"
-  lambda_package_dir = local.lambda_package_dir
+  lambda_package_dir = var.lambda_artifacts == null ? local.lambda_package_dir : null
+  lambda_s3_packages = local.lambda_s3_packages
   lambda_memory_size = 256
   tracing_mode       = "PassThrough"
   log_level          = "DEBUG"
@@ -28,8 +37,6 @@ module "websocket" {
   token_sources            = var.token_sources
   public_topic_prefixes    = var.public_topic_prefixes
   max_connections_per_user = var.max_connections_per_user
-
-  manage_api_gateway_account = var.manage_api_gateway_account
 
   domain_name    = var.domain_name
   hosted_zone_id = var.hosted_zone_id

@@ -49,10 +49,24 @@ variable "max_connections_per_user" {
   default     = 10
 }
 
-variable "manage_api_gateway_account" {
-  description = "Create API Gateway's account-wide CloudWatch Logs role in this Region (once per account and Region; false when the account baseline sets it)."
-  type        = bool
-  default     = false
+variable "api_gateway_logging_role_name" {
+  description = "The CloudWatch Logs role terraform/environments/bootstrap registered in API Gateway's account settings for this Region; the plan fails, saying what to apply, when it does not exist. Null: the bootstrap's name, wskit-apigateway-logs-<region>. Empty string: do not check (an account baseline manages the setting)."
+  type        = string
+  default     = null
+}
+
+variable "lambda_artifacts" {
+  description = <<-EOT
+    Deploy the functions from the zips a pipeline uploaded to S3 (the bootstrap's artifacts bucket)
+    instead of the local dist/lambda: the bucket, a key prefix (objects are <key_prefix><name>.zip) and
+    each function's object version id. Null: local zips from ./build.sh.
+  EOT
+  type = object({
+    bucket     = string
+    key_prefix = optional(string, "")
+    versions   = map(string)
+  })
+  default = null
 }
 
 variable "domain_name" {
@@ -95,4 +109,14 @@ variable "tags" {
   description = "Extra tags for every resource."
   type        = map(string)
   default     = {}
+}
+
+variable "reserved_concurrency" {
+  description = "Reserved concurrency of the message router (a cap, so a message flood cannot take the account's concurrency from $connect and the authorizer) and of connect and the authorizer (each a guaranteed share). See ../README.md for the arithmetic against the account's limit."
+  type = object({
+    message    = optional(number, 100)
+    connect    = optional(number, 20)
+    authorizer = optional(number, 20)
+  })
+  default = {}
 }

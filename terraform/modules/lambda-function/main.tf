@@ -104,7 +104,10 @@ resource "aws_lambda_function" "this" {
   description                    = var.description
   role                           = aws_iam_role.this[0].arn
   filename                       = var.package_path
-  source_code_hash               = filebase64sha256(var.package_path)
+  s3_bucket                      = var.package_path == null ? var.s3_bucket : null
+  s3_key                         = var.package_path == null ? var.s3_key : null
+  s3_object_version              = var.package_path == null ? var.s3_object_version : null
+  source_code_hash               = var.package_path != null ? filebase64sha256(var.package_path) : var.source_code_hash
   handler                        = var.handler
   runtime                        = var.runtime
   architectures                  = [var.architecture]
@@ -135,6 +138,13 @@ resource "aws_lambda_function" "this" {
   }
 
   tags = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = (var.package_path != null) != (var.s3_bucket != null && var.s3_key != null)
+      error_message = "${var.function_name}: set either package_path (a local zip) or s3_bucket and s3_key (an uploaded zip), not both and not neither."
+    }
+  }
 
   # The log group and the permissions exist before the first invocation can happen.
   depends_on = [

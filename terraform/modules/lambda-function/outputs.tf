@@ -49,13 +49,24 @@ output "environment_variables" {
 }
 
 output "configuration" {
-  description = "Runtime settings of the function: runtime, architecture, handler, memory_size, timeout, log_retention_in_days."
+  description = "Runtime settings of the function: runtime, architecture, handler, memory_size, timeout, reserved_concurrent_executions, log_retention_in_days."
   value = try({
-    runtime               = aws_lambda_function.this[0].runtime
-    architecture          = one(aws_lambda_function.this[0].architectures)
-    handler               = aws_lambda_function.this[0].handler
-    memory_size           = aws_lambda_function.this[0].memory_size
-    timeout               = aws_lambda_function.this[0].timeout
-    log_retention_in_days = aws_cloudwatch_log_group.this[0].retention_in_days
+    runtime                        = aws_lambda_function.this[0].runtime
+    architecture                   = one(aws_lambda_function.this[0].architectures)
+    handler                        = aws_lambda_function.this[0].handler
+    memory_size                    = aws_lambda_function.this[0].memory_size
+    timeout                        = aws_lambda_function.this[0].timeout
+    reserved_concurrent_executions = aws_lambda_function.this[0].reserved_concurrent_executions
+    log_retention_in_days          = aws_cloudwatch_log_group.this[0].retention_in_days
+  }, null)
+}
+
+output "code" {
+  description = "Where the deployed code comes from: package_path (a local zip) or s3_bucket, s3_key and s3_object_version."
+  value = try({
+    package_path      = aws_lambda_function.this[0].filename
+    s3_bucket         = aws_lambda_function.this[0].s3_bucket
+    s3_key            = aws_lambda_function.this[0].s3_key
+    s3_object_version = aws_lambda_function.this[0].s3_object_version
   }, null)
 }

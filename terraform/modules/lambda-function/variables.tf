@@ -21,13 +21,38 @@ variable "description" {
 }
 
 variable "package_path" {
-  description = "Path to the prebuilt deployment zip (for example dist/lambda/connect.zip from ./build.sh). Its SHA-256 is tracked, so a rebuilt zip redeploys the code."
+  description = "Path to a local deployment zip (for example dist/lambda/connect.zip from ./build.sh). Its SHA-256 is tracked, so a rebuilt zip redeploys the code. Null: the code comes from s3_bucket and s3_key."
   type        = string
+  default     = null
 
   validation {
-    condition     = endswith(var.package_path, ".zip")
+    condition     = var.package_path == null || endswith(coalesce(var.package_path, ".zip"), ".zip")
     error_message = "package_path must point to a .zip file built by ./build.sh."
   }
+}
+
+variable "s3_bucket" {
+  description = "S3 bucket holding the deployment zip (a pipeline uploads dist/lambda/<name>.zip there), used instead of package_path. Must be in the function's Region."
+  type        = string
+  default     = null
+}
+
+variable "s3_key" {
+  description = "S3 key of the deployment zip in s3_bucket."
+  type        = string
+  default     = null
+}
+
+variable "s3_object_version" {
+  description = "Version id of the S3 object (versioned bucket). A new version redeploys the code; the same version never changes the plan. Null: the code is deployed once and changes only when the key changes (or source_code_hash does)."
+  type        = string
+  default     = null
+}
+
+variable "source_code_hash" {
+  description = "Base64 SHA-256 of an S3 deployment zip (openssl dgst -sha256 -binary f.zip | base64). Optional: when set, a changed hash redeploys. Ignored with package_path, whose hash is computed from the file."
+  type        = string
+  default     = null
 }
 
 variable "handler" {

@@ -9,64 +9,57 @@ locals {
   fan_out_services = var.fan_out == null ? [] : var.fan_out.services
   region           = data.aws_region.current.id
 
+  # The Service dimension each function's EMF metrics carry (wskit-<function>).
+  services = { for key, function_name in var.function_names : key => "${var.service_dimension_prefix}${key}" }
+
   api_dimensions = var.api == null ? {} : { ApiId = var.api.id, Stage = var.api.stage }
 
+  # IntegrationError is not alarmed: $connect answers 401 and 429 by design (a refused
+  # token, the per-user cap), and API Gateway counts those as integration errors. The
+  # functions' own faults are alarmed through Faults and Lambda Errors instead.
   api_alarms = local.create_alarms && var.api != null ? {
     execution-errors = {
       metric_name = "ExecutionError"
       statistic   = "Sum"
       threshold   = var.api.execution_error_threshold
-      description = "API Gateway failed to run requests (WebSocket APIs report server-side failures as ExecutionError; they have no 5XXError metric)."
-    }
-    integration-errors = {
-      metric_name = "IntegrationError"
-      statistic   = "Sum"
-      threshold   = var.api.integration_error_threshold
-      description = "The Lambda integrations returned errors to API Gateway."
+      description = "API Gateway failed to run requests (WebSocket APIs report server-side failures as ExecutionError; they have no 5XXError metric). See docs/operations.md."
     }
   } : {}
 
   function_alarms = local.create_alarms ? merge([
-    for key, function_name in var.function_names : {
-      "${key}-errors" = {
-        function_name = function_name
-        metric_name   = "Errors"
-        threshold     = var.function_error_threshold
-        description   = "The ${key} function threw errors."
-      }
-      "${key}-throttles" = {
-        function_name = function_name
-        metric_name   = "Throttles"
-        threshold     = var.function_throttle_threshold
-        description   = "The ${key} function was throttled (concurrency exhausted)."
-      }
-    }
+    for key, function_name in var.function_names : merge(
+      contains(var.error_alarm_excluded_functions, key) ? {} : {
+        "${key}-errors" = {
+          function_name = function_name
+          metric_name   = "Errors"
+          threshold     = var.function_error_threshold
+          description   = "The ${key} function failed invocations (an uncaught error, a timeout or running out of memory). See docs/operations.md."
+        }
+      },
+      {
+        "${key}-throttles" = {
+          function_name = function_name
+          metric_name   = "Throttles"
+          threshold     = var.function_throttle_threshold
+          description   = "The ${key} function was throttled: its reserved concurrency, or the account's, is exhausted. See docs/operations.md."
+        }
+      },
+    )
   ]...) : {}
 
-  # Widgets are JSON strings: optional groups then share one type, list(string).
-  lambda_widgets = [
-    for metric in ["Invocations", "Errors", "Throttles", "Duration", "ConcurrentExecutions"] : jsonencode({
-      type   = "metric"
-      width  = 8
-      height = 6
-      properties = {
-        title   = "Lambda ${metric}"
-        region  = local.region
-        view    = "timeSeries"
-        stat    = metric == "Duration" ? "p99" : (metric == "ConcurrentExecutions" ? "Maximum" : "Sum")
-        period  = 60
-        metrics = [for key, function_name in var.function_names : ["AWS/Lambda", metric, "FunctionName", function_name, { label = key }]]
-      }
-    })
-  ]
+  table_operations = var.table == null ? [] : var.table.operations
 
+  metric_widget = {
+    type   = "metric"
+    width  = 8
+    height = 6
+  }
+
+  # Widgets are JSON strings: optional groups then share one type, list(string).
   api_widgets = var.api == null ? [] : [
-    jsonencode({
-      type   = "metric"
-      width  = 8
-      height = 6
+    jsonencode(merge(local.metric_widget, {
       properties = {
-        title  = "Connections and messages"
+        title  = "Connections and messages (per minute)"
         region = local.region
         view   = "timeSeries"
         stat   = "Sum"
@@ -76,13 +69,10 @@ locals {
           ["AWS/ApiGateway", "MessageCount", "ApiId", var.api.id, "Stage", var.api.stage],
         ]
       }
-    }),
-    jsonencode({
-      type   = "metric"
-      width  = 8
-      height = 6
+    })),
+    jsonencode(merge(local.metric_widget, {
       properties = {
-        title  = "API errors"
+        title  = "API errors (IntegrationError includes $connect refusals by design)"
         region = local.region
         view   = "timeSeries"
         stat   = "Sum"
@@ -93,11 +83,8 @@ locals {
           ["AWS/ApiGateway", "IntegrationError", "ApiId", var.api.id, "Stage", var.api.stage],
         ]
       }
-    }),
-    jsonencode({
-      type   = "metric"
-      width  = 8
-      height = 6
+    })),
+    jsonencode(merge(local.metric_widget, {
       properties = {
         title  = "Integration latency"
         region = local.region
@@ -108,27 +95,173 @@ locals {
           ["AWS/ApiGateway", "IntegrationLatency", "ApiId", var.api.id, "Stage", var.api.stage, { stat = "p99" }],
         ]
       }
-    }),
+    })),
+  ]
+
+  connection_widgets = var.connections == null ? [] : [
+    jsonencode(merge(local.metric_widget, {
+      properties = {
+        title  = "Connections opened and closed (per minute)"
+        region = local.region
+        view   = "timeSeries"
+        stat   = "Sum"
+        period = 60
+        metrics = concat(
+          [[local.metric_namespace, "Connected", "Service", var.connections.connect_service, { label = "opened (connect: Connected)" }]],
+          var.connections.disconnect_function == null ? [] : [["AWS/Lambda", "Invocations", "FunctionName", var.connections.disconnect_function, { label = "closed ($disconnect; best effort)" }]],
+        )
+      }
+    })),
+    # API Gateway closes every connection after 2 hours, so the connections open at the end
+    # of a 2-hour bucket were all opened within it: its count is an upper bound of them
+    # (exact when no connection closed early). No running sum: it would need a starting
+    # count the metrics do not have.
+    jsonencode(merge(local.metric_widget, {
+      properties = {
+        title  = "Open connections, upper bound (opened per 2 h bucket)"
+        region = local.region
+        view   = "timeSeries"
+        stat   = "Sum"
+        period = 7200
+        metrics = [
+          [local.metric_namespace, "Connected", "Service", var.connections.connect_service, { label = "opened in the 2 h before each point" }],
+        ]
+      }
+    })),
+  ]
+
+  refusal_widgets = var.refusals == null ? [] : [
+    jsonencode(merge(local.metric_widget, {
+      properties = {
+        title  = "Refusals by design (per minute): tokens refused, per-user cap, rate limit"
+        region = local.region
+        view   = "timeSeries"
+        stat   = "Sum"
+        period = 60
+        metrics = concat(
+          [for service in var.refusals.services : [local.metric_namespace, "Refused", "Service", service, { label = "${service} Refused" }]],
+          var.authorizer == null ? [] : [[local.metric_namespace, "Allowed", "Service", var.authorizer.service, { label = "${var.authorizer.service} Allowed" }]],
+          var.refusals.rate_limited_service == null ? [] : [[local.metric_namespace, "RateLimited", "Service", var.refusals.rate_limited_service, { label = "${var.refusals.rate_limited_service} RateLimited" }]],
+        )
+      }
+    })),
+  ]
+
+  fault_widgets = length(var.function_names) == 0 && var.authorizer == null ? [] : [
+    jsonencode(merge(local.metric_widget, {
+      properties = {
+        title  = "Faults (any is a page)"
+        region = local.region
+        view   = "timeSeries"
+        stat   = "Sum"
+        period = 60
+        metrics = concat(
+          [for key, service in local.services : [local.metric_namespace, "Faults", "Service", service, { label = key }]],
+          var.authorizer == null ? [] : [[local.metric_namespace, "JwksUnavailable", "Service", var.authorizer.service, { label = "JWKS unavailable" }]],
+        )
+      }
+    })),
+  ]
+
+  lambda_widgets = [
+    for metric in ["Invocations", "Errors", "Throttles", "Duration", "ConcurrentExecutions"] : jsonencode(merge(local.metric_widget, {
+      properties = {
+        title   = metric == "Errors" ? "Lambda Errors (the authorizer's are its refusals)" : "Lambda ${metric}"
+        region  = local.region
+        view    = "timeSeries"
+        stat    = metric == "Duration" ? "p99" : (metric == "ConcurrentExecutions" ? "Maximum" : "Sum")
+        period  = 60
+        metrics = [for key, function_name in var.function_names : ["AWS/Lambda", metric, "FunctionName", function_name, { label = key }]]
+      }
+    }))
+  ]
+
+  table_widgets = var.table == null ? [] : [
+    jsonencode(merge(local.metric_widget, {
+      properties = {
+        title  = "DynamoDB consumed capacity (units per minute)"
+        region = local.region
+        view   = "timeSeries"
+        stat   = "Sum"
+        period = 60
+        metrics = [
+          ["AWS/DynamoDB", "ConsumedReadCapacityUnits", "TableName", var.table.name, { label = "read" }],
+          ["AWS/DynamoDB", "ConsumedWriteCapacityUnits", "TableName", var.table.name, { label = "write" }],
+        ]
+      }
+    })),
+    jsonencode(merge(local.metric_widget, {
+      properties = {
+        title  = "DynamoDB throttles and system errors"
+        region = local.region
+        view   = "timeSeries"
+        stat   = "Sum"
+        period = 60
+        metrics = concat(
+          [for operation in local.table_operations : ["AWS/DynamoDB", "ThrottledRequests", "TableName", var.table.name, "Operation", operation, { label = "throttled ${operation}" }]],
+          [for operation in local.table_operations : ["AWS/DynamoDB", "SystemErrors", "TableName", var.table.name, "Operation", operation, { label = "system errors ${operation}" }]],
+        )
+      }
+    })),
+    jsonencode(merge(local.metric_widget, {
+      properties = {
+        title  = "TTL deletions (rows a lost $disconnect left behind)"
+        region = local.region
+        view   = "timeSeries"
+        stat   = "Sum"
+        period = 300
+        metrics = [
+          ["AWS/DynamoDB", "TimeToLiveDeletedItemCount", "TableName", var.table.name],
+        ]
+      }
+    })),
   ]
 
   delivery_widgets = concat(
-    var.authorizer_denials == null ? [] : [jsonencode({
-      type   = "metric"
-      width  = 8
-      height = 6
-      properties = {
-        title   = "Authorizer denials"
-        region  = local.region
-        view    = "timeSeries"
-        stat    = "Sum"
-        period  = 60
-        metrics = [[local.metric_namespace, "AuthorizerDenials"]]
-      }
-    })],
-    var.stream == null ? [] : [jsonencode({
-      type   = "metric"
-      width  = 8
-      height = 6
+    length(local.fan_out_services) == 0 ? [] : [
+      jsonencode(merge(local.metric_widget, {
+        properties = {
+          title  = "Fan-out deliveries (per minute)"
+          region = local.region
+          view   = "timeSeries"
+          stat   = "Sum"
+          period = 60
+          metrics = concat([
+            for service in local.fan_out_services : [
+              for metric in ["Recipients", "Delivered", "Gone", "Failed"] : [local.metric_namespace, metric, "Service", service, { label = "${service} ${metric}" }]
+            ]
+          ]...)
+        }
+      })),
+      jsonencode(merge(local.metric_widget, {
+        properties = {
+          title  = "Management API: throttled (429) and retries"
+          region = local.region
+          view   = "timeSeries"
+          stat   = "Sum"
+          period = 60
+          metrics = concat([
+            for service in local.fan_out_services : [
+              for metric in ["Throttled", "Retried", "Retries"] : [local.metric_namespace, metric, "Service", service, { label = "${service} ${metric}" }]
+            ]
+          ]...)
+        }
+      })),
+      jsonencode(merge(local.metric_widget, {
+        properties = {
+          title  = "Fan-out duration (ms)"
+          region = local.region
+          view   = "timeSeries"
+          period = 60
+          metrics = concat([
+            for service in local.fan_out_services : [
+              for stat in ["p50", "p99"] : [local.metric_namespace, "FanOutDuration", "Service", service, { stat = stat, label = "${service} ${stat}" }]
+            ]
+          ]...)
+        }
+      })),
+    ],
+    var.stream == null ? [] : [jsonencode(merge(local.metric_widget, {
       properties = {
         title   = "Broadcaster iterator age"
         region  = local.region
@@ -137,28 +270,8 @@ locals {
         period  = 60
         metrics = [["AWS/Lambda", "IteratorAge", "FunctionName", var.stream.function_name]]
       }
-    })],
-    length(local.fan_out_services) == 0 ? [] : [jsonencode({
-      type   = "metric"
-      width  = 8
-      height = 6
-      properties = {
-        title  = "Fan-out deliveries"
-        region = local.region
-        view   = "timeSeries"
-        stat   = "Sum"
-        period = 60
-        metrics = flatten([
-          for service in local.fan_out_services : [
-            for metric in ["Delivered", "Gone", "Failed", "Throttled"] : [local.metric_namespace, metric, "Service", service, { label = "${service} ${metric}" }]
-          ]
-        ])
-      }
-    })],
-    length(var.failure_queues) == 0 ? [] : [jsonencode({
-      type   = "metric"
-      width  = 8
-      height = 6
+    }))],
+    length(var.failure_queues) == 0 ? [] : [jsonencode(merge(local.metric_widget, {
       properties = {
         title   = "Failure queue depth"
         region  = local.region
@@ -167,7 +280,17 @@ locals {
         period  = 60
         metrics = [for key, queue_name in var.failure_queues : ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", queue_name, { label = key }]]
       }
-    })],
+    }))],
+  )
+
+  widgets = concat(
+    local.api_widgets,
+    local.connection_widgets,
+    local.refusal_widgets,
+    local.fault_widgets,
+    local.lambda_widgets,
+    local.table_widgets,
+    local.delivery_widgets,
   )
 }
 
@@ -213,7 +336,7 @@ resource "aws_cloudwatch_metric_alarm" "api_latency" {
   count = local.create_alarms && var.api != null ? 1 : 0
 
   alarm_name          = "${var.name}-api-integration-latency-p99"
-  alarm_description   = "p99 integration latency is high: the functions are slow to answer."
+  alarm_description   = "p99 integration latency is high: the functions are slow to answer. See docs/operations.md."
   namespace           = "AWS/ApiGateway"
   metric_name         = "IntegrationLatency"
   dimensions          = local.api_dimensions
@@ -249,36 +372,124 @@ resource "aws_cloudwatch_metric_alarm" "function" {
   tags = var.tags
 }
 
-resource "aws_cloudwatch_log_metric_filter" "authorizer_denials" {
-  count = var.create && var.authorizer_denials != null ? 1 : 0
+# Faults: a handler's catch-all caught an unexpected error (EMF metric, Service dimension).
+resource "aws_cloudwatch_metric_alarm" "faults" {
+  for_each = local.create_alarms ? local.services : {}
 
-  name           = "${var.name}-authorizer-denials"
-  log_group_name = var.authorizer_denials.log_group_name
-  pattern        = var.authorizer_denials.filter_pattern
-
-  metric_transformation {
-    name      = "AuthorizerDenials"
-    namespace = local.metric_namespace
-    value     = "1"
-    unit      = "Count"
-  }
-}
-
-resource "aws_cloudwatch_metric_alarm" "authorizer_denials" {
-  count = local.create_alarms && var.authorizer_denials != null ? 1 : 0
-
-  alarm_name          = "${var.name}-authorizer-denials-spike"
-  alarm_description   = "Many connections were refused by the authorizer: expired or forged tokens, a misconfigured issuer or audience, or a JWKS outage."
+  alarm_name          = "${var.name}-${each.key}-faults"
+  alarm_description   = "The ${each.key} function hit an unexpected error (its catch-all caught it; users were answered INTERNAL or 500). Find the error in its log group. See docs/operations.md."
   namespace           = local.metric_namespace
-  metric_name         = aws_cloudwatch_log_metric_filter.authorizer_denials[0].metric_transformation[0].name
+  metric_name         = "Faults"
+  dimensions          = { Service = each.value }
   statistic           = "Sum"
   period              = var.period_seconds
   evaluation_periods  = var.evaluation_periods
   comparison_operator = "GreaterThanThreshold"
-  threshold           = var.authorizer_denials.threshold
+  threshold           = var.fault_threshold
   treat_missing_data  = "notBreaching"
   alarm_actions       = local.alarm_actions
   ok_actions          = local.alarm_actions
+
+  tags = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "jwks_unavailable" {
+  count = local.create_alarms && var.authorizer != null ? 1 : 0
+
+  alarm_name          = "${var.name}-authorizer-jwks-unavailable"
+  alarm_description   = "The authorizer refused connections because it could not fetch the identity provider's JWKS: valid users cannot connect. Check the JWKS URI, the IdP's status and the authorizer's network path. See docs/operations.md."
+  namespace           = local.metric_namespace
+  metric_name         = "JwksUnavailable"
+  dimensions          = { Service = var.authorizer.service }
+  statistic           = "Sum"
+  period              = var.period_seconds
+  evaluation_periods  = var.evaluation_periods
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = var.authorizer.jwks_unavailable_threshold
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+
+  tags = var.tags
+}
+
+# Refusals by design (a bad or expired token, the per-user cap) are not faults; a sudden
+# surge of them is worth a look (a broken client release, an IdP key rotation, an attack).
+resource "aws_cloudwatch_metric_alarm" "refusals" {
+  count = local.create_alarms && var.refusals != null ? 1 : 0
+
+  alarm_name          = "${var.name}-refusals-spike"
+  alarm_description   = "More than ${var.refusals.threshold} connections refused in a period (authorizer and $connect Refused): a client release sending bad tokens, an identity provider change, or someone probing. See docs/operations.md."
+  evaluation_periods  = var.evaluation_periods
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = var.refusals.threshold
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+
+  metric_query {
+    id          = "refused"
+    expression  = join(" + ", [for index, service in var.refusals.services : "FILL(r${index}, 0)"])
+    label       = "Refused connections"
+    return_data = true
+  }
+
+  dynamic "metric_query" {
+    for_each = var.refusals.services
+
+    content {
+      id = "r${metric_query.key}"
+
+      metric {
+        namespace   = local.metric_namespace
+        metric_name = "Refused"
+        dimensions  = { Service = metric_query.value }
+        stat        = "Sum"
+        period      = var.period_seconds
+      }
+    }
+  }
+
+  tags = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "table" {
+  for_each = local.create_alarms && length(local.table_operations) > 0 ? {
+    throttles     = { metric_name = "ThrottledRequests", threshold = var.table.throttle_threshold, description = "DynamoDB throttled requests of the functions on ${var.table.name}: on-demand tables throttle at sudden traffic multiples and at the table's maximum throughput; provisioned tables at their capacity." }
+    system-errors = { metric_name = "SystemErrors", threshold = var.table.system_error_threshold, description = "DynamoDB answered the functions' requests on ${var.table.name} with 500 errors (a DynamoDB-side fault; the SDK retried)." }
+  } : {}
+
+  alarm_name          = "${var.name}-dynamodb-${each.key}"
+  alarm_description   = "${each.value.description} See docs/operations.md."
+  evaluation_periods  = var.evaluation_periods
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = each.value.threshold
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+
+  metric_query {
+    id          = "total"
+    expression  = join(" + ", [for index, operation in local.table_operations : "FILL(m${index}, 0)"])
+    label       = "${each.value.metric_name}, all operations"
+    return_data = true
+  }
+
+  dynamic "metric_query" {
+    for_each = local.table_operations
+
+    content {
+      id = "m${metric_query.key}"
+
+      metric {
+        namespace   = "AWS/DynamoDB"
+        metric_name = each.value.metric_name
+        dimensions  = { TableName = var.table.name, Operation = metric_query.value }
+        stat        = "Sum"
+        period      = var.period_seconds
+      }
+    }
+  }
 
   tags = var.tags
 }
@@ -287,7 +498,7 @@ resource "aws_cloudwatch_metric_alarm" "iterator_age" {
   count = local.create_alarms && var.stream != null ? 1 : 0
 
   alarm_name          = "${var.name}-broadcaster-iterator-age"
-  alarm_description   = "The broadcaster is falling behind its stream: pushes arrive late, and records near the age limit go to the failure queue."
+  alarm_description   = "The broadcaster is falling behind its stream: pushes arrive late, and records near the age limit go to the failure queue. See docs/operations.md."
   namespace           = "AWS/Lambda"
   metric_name         = "IteratorAge"
   dimensions          = { FunctionName = var.stream.function_name }
@@ -307,7 +518,7 @@ resource "aws_cloudwatch_metric_alarm" "failure_queue" {
   for_each = local.create_alarms ? var.failure_queues : {}
 
   alarm_name          = "${var.name}-${each.key}-failure-queue-depth"
-  alarm_description   = "Records that could not be delivered are waiting in ${each.value}: inspect them, fix the cause, then redrive."
+  alarm_description   = "Records that could not be delivered are waiting in ${each.value}: inspect them, fix the cause, then redrive. See docs/operations.md."
   namespace           = "AWS/SQS"
   metric_name         = "ApproximateNumberOfMessagesVisible"
   dimensions          = { QueueName = each.value }
@@ -327,7 +538,7 @@ resource "aws_cloudwatch_metric_alarm" "failed_deliveries" {
   for_each = local.create_alarms ? toset(local.fan_out_services) : toset([])
 
   alarm_name          = "${var.name}-${each.key}-failed-deliveries"
-  alarm_description   = "${each.key} could not deliver messages to live connections after retries: look for throttling (429), 403 (IAM or a wrong callback URL) or timeouts in its log."
+  alarm_description   = "${each.key} could not deliver messages to live connections after retries: look for throttling (429), 403 (IAM or a wrong callback URL) or timeouts in its log. See docs/operations.md."
   namespace           = local.metric_namespace
   metric_name         = "Failed"
   dimensions          = { Service = each.key }
@@ -343,11 +554,51 @@ resource "aws_cloudwatch_metric_alarm" "failed_deliveries" {
   tags = var.tags
 }
 
+resource "aws_cloudwatch_metric_alarm" "management_api_throttles" {
+  for_each = local.create_alarms ? toset(local.fan_out_services) : toset([])
+
+  alarm_name          = "${var.name}-${each.key}-management-api-throttled"
+  alarm_description   = "${each.key} got 429 from the API Gateway management API (PostToConnection shares the account's 10,000 rps callback limit with every API in the Region): deliveries slow down and may fail. See docs/operations.md."
+  namespace           = local.metric_namespace
+  metric_name         = "Throttled"
+  dimensions          = { Service = each.key }
+  statistic           = "Sum"
+  period              = var.period_seconds
+  evaluation_periods  = var.evaluation_periods
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = var.fan_out.throttled_threshold
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+
+  tags = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "fan_out_duration" {
+  for_each = local.create_alarms ? toset(local.fan_out_services) : toset([])
+
+  alarm_name          = "${var.name}-${each.key}-fan-out-duration-p99"
+  alarm_description   = "p99 fan-out time of ${each.key} is over ${var.fan_out.duration_p99_ms} ms: large topics, management API throttling or a slow table. See docs/operations.md."
+  namespace           = local.metric_namespace
+  metric_name         = "FanOutDuration"
+  dimensions          = { Service = each.key }
+  extended_statistic  = "p99"
+  period              = var.period_seconds
+  evaluation_periods  = var.evaluation_periods
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = var.fan_out.duration_p99_ms
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+
+  tags = var.tags
+}
+
 resource "aws_cloudwatch_dashboard" "this" {
   count = var.create && var.create_dashboard ? 1 : 0
 
   dashboard_name = var.name
   dashboard_body = jsonencode({
-    widgets = [for widget in concat(local.api_widgets, local.lambda_widgets, local.delivery_widgets) : jsondecode(widget)]
+    widgets = [for widget in local.widgets : jsondecode(widget)]
   })
 }

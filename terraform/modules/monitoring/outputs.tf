@@ -9,10 +9,15 @@ output "alarm_names" {
     [for alarm in aws_cloudwatch_metric_alarm.api : alarm.alarm_name],
     [for alarm in aws_cloudwatch_metric_alarm.api_latency : alarm.alarm_name],
     [for alarm in aws_cloudwatch_metric_alarm.function : alarm.alarm_name],
-    [for alarm in aws_cloudwatch_metric_alarm.authorizer_denials : alarm.alarm_name],
     [for alarm in aws_cloudwatch_metric_alarm.iterator_age : alarm.alarm_name],
     [for alarm in aws_cloudwatch_metric_alarm.failure_queue : alarm.alarm_name],
     [for alarm in aws_cloudwatch_metric_alarm.failed_deliveries : alarm.alarm_name],
+    [for alarm in aws_cloudwatch_metric_alarm.faults : alarm.alarm_name],
+    [for alarm in aws_cloudwatch_metric_alarm.jwks_unavailable : alarm.alarm_name],
+    [for alarm in aws_cloudwatch_metric_alarm.refusals : alarm.alarm_name],
+    [for alarm in aws_cloudwatch_metric_alarm.table : alarm.alarm_name],
+    [for alarm in aws_cloudwatch_metric_alarm.management_api_throttles : alarm.alarm_name],
+    [for alarm in aws_cloudwatch_metric_alarm.fan_out_duration : alarm.alarm_name],
   )
 }
 
@@ -22,20 +27,20 @@ output "alarm_arns" {
     { for alarm in aws_cloudwatch_metric_alarm.api : alarm.alarm_name => alarm.arn },
     { for alarm in aws_cloudwatch_metric_alarm.api_latency : alarm.alarm_name => alarm.arn },
     { for alarm in aws_cloudwatch_metric_alarm.function : alarm.alarm_name => alarm.arn },
-    { for alarm in aws_cloudwatch_metric_alarm.authorizer_denials : alarm.alarm_name => alarm.arn },
     { for alarm in aws_cloudwatch_metric_alarm.iterator_age : alarm.alarm_name => alarm.arn },
     { for alarm in aws_cloudwatch_metric_alarm.failure_queue : alarm.alarm_name => alarm.arn },
     { for alarm in aws_cloudwatch_metric_alarm.failed_deliveries : alarm.alarm_name => alarm.arn },
+    { for alarm in aws_cloudwatch_metric_alarm.faults : alarm.alarm_name => alarm.arn },
+    { for alarm in aws_cloudwatch_metric_alarm.jwks_unavailable : alarm.alarm_name => alarm.arn },
+    { for alarm in aws_cloudwatch_metric_alarm.refusals : alarm.alarm_name => alarm.arn },
+    { for alarm in aws_cloudwatch_metric_alarm.table : alarm.alarm_name => alarm.arn },
+    { for alarm in aws_cloudwatch_metric_alarm.management_api_throttles : alarm.alarm_name => alarm.arn },
+    { for alarm in aws_cloudwatch_metric_alarm.fan_out_duration : alarm.alarm_name => alarm.arn },
   )
 }
 
-output "authorizer_denials_metric" {
-  description = "Namespace and name of the custom metric counting authorizer denials, null when not created."
-  value       = try({ namespace = local.metric_namespace, name = aws_cloudwatch_log_metric_filter.authorizer_denials[0].metric_transformation[0].name }, null)
-}
-
 output "metric_namespace" {
-  description = "Namespace of the custom metrics (set WSKIT_METRICS_NAMESPACE of the message and broadcaster functions to it)."
+  description = "Namespace of the functions' EMF metrics (set every function's WSKIT_METRICS_NAMESPACE to it; websocket-service does)."
   value       = local.metric_namespace
 }
 
@@ -47,4 +52,9 @@ output "dashboard_name" {
 output "dashboard_arn" {
   description = "ARN of the dashboard, null when not created."
   value       = try(aws_cloudwatch_dashboard.this[0].dashboard_arn, null)
+}
+
+output "dashboard_widget_titles" {
+  description = "Titles of the dashboard's widgets, in order (empty when no dashboard)."
+  value       = var.create && var.create_dashboard ? [for widget in local.widgets : jsondecode(widget).properties.title] : []
 }

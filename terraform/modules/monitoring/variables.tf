@@ -15,7 +15,7 @@ variable "name" {
 }
 
 variable "metric_namespace" {
-  description = "Namespace of the custom metrics: the authorizer denial count and the fan-out metrics the message and broadcaster functions write (their WSKIT_METRICS_NAMESPACE). Null: wskit/<name>."
+  description = "Namespace of the functions' EMF metrics (their WSKIT_METRICS_NAMESPACE): Faults, the authorizer's and $connect's refusals, the fan-out metrics. Null: wskit/<name>."
   type        = string
   default     = null
 
@@ -26,31 +26,42 @@ variable "metric_namespace" {
 }
 
 variable "create_alarms" {
-  description = "Create the alarms (and the topic). False keeps the dashboard and the denial metric only, e.g. in dev."
+  description = "Create the alarms (and the topic). False keeps the dashboard only, e.g. in dev."
   type        = bool
   default     = true
 }
 
 variable "api" {
-  description = "The WebSocket API stage to watch (ExecutionError, IntegrationError). Null: no API alarms."
+  description = "The WebSocket API stage to watch: ExecutionError (API Gateway's own failures) and p99 IntegrationLatency are alarmed. IntegrationError is charted, not alarmed: $connect refusals by design (401, 429) count there. Null: no API alarms."
   type = object({
-    id                          = string
-    stage                       = string
-    execution_error_threshold   = optional(number, 1)
-    integration_error_threshold = optional(number, 5)
-    integration_latency_p99_ms  = optional(number, 5000)
+    id                         = string
+    stage                      = string
+    execution_error_threshold  = optional(number, 1)
+    integration_latency_p99_ms = optional(number, 5000)
   })
   default = null
 }
 
 variable "function_names" {
-  description = "Functions whose Errors and Throttles are alarmed, keyed by a short static name (connect, message, ...)."
+  description = "Functions to watch, keyed by a short static name (connect, message, ...). Each gets a Throttles alarm, an Errors alarm (unless listed in error_alarm_excluded_functions) and a Faults alarm on its EMF metric (Service = <service_dimension_prefix><key>)."
   type        = map(string)
   default     = {}
 }
 
+variable "service_dimension_prefix" {
+  description = "The functions write their EMF metrics with Service = <prefix><key> (the wskit handlers: wskit-<function>)."
+  type        = string
+  default     = "wskit-"
+}
+
+variable "error_alarm_excluded_functions" {
+  description = "Keys of function_names whose Lambda Errors are not faults and get no Errors alarm: the wskit authorizer throws Unauthorized for every refused token (the only way to answer 401), so its Errors count refusals. Their Faults are still alarmed."
+  type        = list(string)
+  default     = []
+}
+
 variable "function_error_threshold" {
-  description = "Errors per period of one function that raise its alarm."
+  description = "Lambda Errors per period of one function that raise its alarm."
   type        = number
   default     = 1
 }
@@ -61,18 +72,59 @@ variable "function_throttle_threshold" {
   default     = 1
 }
 
-variable "authorizer_denials" {
-  description = <<-EOT
-    Denial-spike alarm from the authorizer's log group. A metric filter counts the authorizer's
-    structured denial line ({"level":"WARN","message":"authorization denied",...}); the alarm fires
-    when more than threshold denials happen in one period. Null: no denial alarm.
-  EOT
+variable "fault_threshold" {
+  description = "Faults per period of one function above which its alarm fires (0: any fault)."
+  type        = number
+  default     = 0
+}
+
+variable "authorizer" {
+  description = "The authorizer's EMF metrics (Allowed, Refused, JwksUnavailable under Service = service). JwksUnavailable above jwks_unavailable_threshold per period (default 0: any) is a fault: valid users are refused because the keys could not be fetched. Null: no JWKS alarm."
   type = object({
-    log_group_name = string
-    filter_pattern = optional(string, "{ $.message = \"authorization denied\" }")
-    threshold      = optional(number, 50)
+    service                    = string
+    jwks_unavailable_threshold = optional(number, 0)
   })
   default = null
+}
+
+variable "refusals" {
+  description = "Refusals by design: the Refused EMF metric of each service (the authorizer's refused tokens, $connect's 401/429) is charted, and their sum above threshold per period raises a spike alarm. rate_limited_service adds its RateLimited metric (frames answered RATE_LIMITED) to the chart. Null: neither."
+  type = object({
+    services             = list(string)
+    threshold            = optional(number, 100)
+    rate_limited_service = optional(string)
+  })
+  default = null
+
+  validation {
+    condition     = var.refusals == null || (length(try(var.refusals.services, [])) >= 1 && length(try(var.refusals.services, [])) <= 9)
+    error_message = "refusals.services needs 1 to 9 services (one metric math alarm holds at most 10 metrics)."
+  }
+}
+
+variable "connections" {
+  description = "Connection trend on the dashboard: the connect function's Connected EMF metric (Service = connect_service) per minute and per 2-hour bucket (an upper bound of the open connections: API Gateway closes every connection after 2 hours), beside the $disconnect function's invocations. Null: not charted."
+  type = object({
+    connect_service     = string
+    disconnect_function = optional(string)
+  })
+  default = null
+}
+
+variable "table" {
+  description = "The DynamoDB table the functions use: consumed capacity, throttles and TTL deletions are charted; ThrottledRequests and SystemErrors, summed over the operations the functions call, are alarmed above their thresholds per period (default 0: any). Null: none."
+  type = object({
+    name                   = string
+    operations             = list(string)
+    throttle_threshold     = optional(number, 0)
+    system_error_threshold = optional(number, 0)
+  })
+  default = null
+
+  validation {
+    condition     = var.table == null || length(try(var.table.operations, [])) <= 9
+    error_message = "table.operations holds at most 9 operations (one metric math alarm holds at most 10 metrics)."
+  }
 }
 
 variable "stream" {
@@ -85,10 +137,12 @@ variable "stream" {
 }
 
 variable "fan_out" {
-  description = "Services (the Service dimension of the fan-out EMF metrics, e.g. wskit-message, wskit-broadcaster) whose failed deliveries per period are alarmed and charted. Failed means neither delivered nor gone after retries."
+  description = "Senders (the Service dimension of the fan-out EMF metrics, e.g. wskit-message, wskit-broadcaster). Per sender: failed deliveries (neither delivered nor gone after retries) at or above failed_delivery_threshold, management API throttling (Throttled: answers 429) above throttled_threshold, and p99 FanOutDuration above duration_p99_ms, each per period, raise alarms; deliveries, Gone, retries and durations are charted."
   type = object({
     services                  = list(string)
     failed_delivery_threshold = optional(number, 10)
+    throttled_threshold       = optional(number, 10)
+    duration_p99_ms           = optional(number, 10000)
   })
   default = null
 }

@@ -41,15 +41,6 @@ locals {
     errorResponseType  = "$context.error.responseType"
   })
 
-  # Anything that changes what the API does forces a new deployment; the stage then points at it.
-  deployment_triggers = {
-    redeployment = sha1(jsonencode({
-      route_selection_expression = var.route_selection_expression
-      routes                     = var.routes
-      integrations               = var.integrations
-      authorizer                 = var.authorizer
-    }))
-  }
 }
 
 resource "aws_apigatewayv2_api" "this" {
@@ -124,20 +115,44 @@ resource "aws_apigatewayv2_route_response" "this" {
 resource "aws_apigatewayv2_deployment" "this" {
   count = var.create ? 1 : 0
 
-  api_id      = aws_apigatewayv2_api.this[0].id
-  description = "wskit ${local.deployment_triggers.redeployment}"
-  triggers    = local.deployment_triggers
+  api_id = aws_apigatewayv2_api.this[0].id
+  # A fingerprint of the deployed resources themselves: the id and the settings that shape
+  # what API Gateway does, of each route, integration, route response and the authorizer.
+  # Any change to one of them, or a replaced one (a new id), redeploys; the stage then
+  # points at the new deployment. Empty and null read back alike (coalesce), so a refresh
+  # that turns one into the other never redeploys.
+  description = "wskit deployment"
+  triggers = {
+    redeployment = sha1(jsonencode({
+      route_selection_expression = aws_apigatewayv2_api.this[0].route_selection_expression
+      routes = {
+        for key, route in aws_apigatewayv2_route.this : key => [
+          route.id, route.route_key, route.target, route.authorization_type,
+          coalesce(route.authorizer_id, "-"), coalesce(route.route_response_selection_expression, "-"),
+        ]
+      }
+      integrations = {
+        for key, integration in aws_apigatewayv2_integration.this : key => [
+          integration.id, integration.integration_type, integration.integration_method, integration.integration_uri,
+          coalesce(integration.passthrough_behavior, "-"), coalesce(integration.timeout_milliseconds, 0),
+        ]
+      }
+      route_responses = {
+        for key, response in aws_apigatewayv2_route_response.this : key => [response.id, response.route_id, response.route_response_key]
+      }
+      authorizer = [
+        for authorizer in aws_apigatewayv2_authorizer.this : [
+          authorizer.id, authorizer.authorizer_type, authorizer.authorizer_uri, authorizer.name,
+          join(",", sort(try(tolist(authorizer.identity_sources), []))),
+        ]
+      ]
+    }))
+  }
 
   lifecycle {
     create_before_destroy = true
   }
 
-  depends_on = [
-    aws_apigatewayv2_route.this,
-    aws_apigatewayv2_route_response.this,
-    aws_apigatewayv2_integration.this,
-    aws_apigatewayv2_authorizer.this,
-  ]
 }
 
 resource "aws_cloudwatch_log_group" "access" {

@@ -72,8 +72,8 @@ output "deployment_id" {
 }
 
 output "deployment_triggers" {
-  description = "Fingerprint of the routes, integrations and authorizer; a change creates a new deployment."
-  value       = local.deployment_triggers
+  description = "Fingerprint of the deployed routes, integrations, route responses and authorizer; a change creates a new deployment."
+  value       = try(aws_apigatewayv2_deployment.this[0].triggers, null)
 }
 
 output "access_log_group_name" {
@@ -89,4 +89,14 @@ output "access_log_retention_in_days" {
 output "access_log_group_arn" {
   description = "ARN of the stage's access log group."
   value       = try(aws_cloudwatch_log_group.access[0].arn, null)
+}
+
+output "integration_uris" {
+  description = "Map of integration key to its integration URI (the Lambda function's invoke ARN)."
+  value       = { for key, integration in aws_apigatewayv2_integration.this : key => integration.integration_uri }
+}
+
+output "route_permissions" {
+  description = "Map of route key to the Lambda permission that lets this stage's route invoke its function: function_name and source_arn."
+  value       = { for key, permission in aws_lambda_permission.routes : key => { function_name = permission.function_name, source_arn = permission.source_arn } }
 }

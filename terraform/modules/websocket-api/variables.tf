@@ -80,7 +80,8 @@ variable "authorizer" {
   description = <<-EOT
     Lambda REQUEST authorizer attached to the $connect route only (WebSocket APIs authorize once per
     connection). identity_sources lists the request parameters that must all be present, otherwise
-    API Gateway answers 401 without invoking the authorizer. Null: $connect is not authorized.
+    API Gateway answers 401 without invoking the authorizer; an empty list requires none (the
+    authorizer runs for every $connect and decides itself). Null: $connect is not authorized.
   EOT
   type = object({
     name             = optional(string, "jwt")

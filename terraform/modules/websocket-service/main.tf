@@ -1,125 +1,271 @@
+data "aws_partition" "current" {
+  # The wiring manifests and the protocol are files, which variable validation cannot read
+  # on Terraform < 1.9: the checks that need them fail the plan here instead.
+  lifecycle {
+    precondition {
+      condition     = length(local.unknown_settings) == 0
+      error_message = "Unknown setting in a wiring manifest: ${join("; ", [for problem in local.unknown_settings : "${problem.manifest} maps ${problem.variable} to \"${problem.setting}\""])}. Settings are the keys of local.settings in ${path.module}/main.tf; add a module variable and a line there (see the module README, \"Adding a setting\")."
+    }
+
+    precondition {
+      condition     = length(local.route_keys) == length(distinct(local.route_keys))
+      error_message = "Two wiring manifests (or a manifest and application_routes) claim the same route key: ${join(", ", distinct([for key in local.route_keys : key if length([for other in local.route_keys : other if other == key]) > 1]))}. Each route goes to one function."
+    }
+
+    precondition {
+      condition     = length(local.authorizer_functions) == 1
+      error_message = "Exactly one wiring manifest under ${local.lambda_dir} must say \"authorizer\": true; found: [${join(", ", local.authorizer_functions)}]."
+    }
+
+    precondition {
+      condition     = length(local.bad_permissions) == 0
+      error_message = "Wiring manifest permissions must name actions (letters only, never \"*\") and manageConnections methods POST, GET or DELETE: ${join("; ", local.bad_permissions)}."
+    }
+
+    precondition {
+      condition     = length(local.unsupported_algorithms) == 0
+      error_message = "jwt_algorithms: ${join(", ", local.unsupported_algorithms)} not accepted. The authorizer verifies exactly these (protocol/protocol.json jwtAlgorithms): ${join(", ", local.protocol.jwtAlgorithms)}; \"none\", HS* and EdDSA are refused."
+    }
+
+    precondition {
+      condition     = length(local.public_prefix_problems) == 0
+      error_message = "public_topic_prefixes: ${join("; ", local.public_prefix_problems)}."
+    }
+
+    precondition {
+      condition     = length(local.application_route_problems) == 0
+      error_message = "application_routes: ${join("; ", local.application_route_problems)}."
+    }
+
+    precondition {
+      condition     = length(local.unknown_function_keys) == 0
+      error_message = "${join("; ", local.unknown_function_keys)}: functions are the wiring manifests under ${local.lambda_dir} (${join(", ", keys(local.wiring))})."
+    }
+
+    precondition {
+      condition     = length(local.packages_missing) == 0
+      error_message = "No package for ${join(", ", local.packages_missing)}: set lambda_package_dir (the directory ./build.sh writes dist/lambda/<name>.zip into), lambda_packages, or lambda_s3_packages."
+    }
+
+    precondition {
+      condition     = length(setintersection(keys(var.broadcaster.environment_variables), keys(try(local.wiring.broadcaster.environment, {})))) == 0
+      error_message = "broadcaster.environment_variables cannot set ${join(", ", setintersection(keys(var.broadcaster.environment_variables), keys(try(local.wiring.broadcaster.environment, {}))))}: the module sets them from the broadcaster's wiring manifest."
+    }
+  }
+}
+
+data "aws_region" "current" {}
+
 locals {
+  # Single sources of truth, read from the repository this module is part of. A git source
+  # (git::...//terraform/modules/websocket-service?ref=vX.Y.Z) checks out the whole
+  # repository, so these paths resolve there as in a clone.
+  repository_root = coalesce(var.repository_root, "${path.module}/../../..")
+  lambda_dir      = "${local.repository_root}/lambda"
+  protocol        = jsondecode(file("${local.repository_root}/protocol/protocol.json"))
+
+  # lambda/<name>/wiring.json: each function's routes, environment and AWS actions.
+  wiring = {
+    for manifest in fileset(local.lambda_dir, "*/wiring.json") :
+    dirname(manifest) => jsondecode(file("${local.lambda_dir}/${manifest}"))
+  }
+
   table_name          = coalesce(var.table_name, "${var.name}-connections")
   broadcaster_enabled = var.broadcaster.enabled
 
-  packages = {
-    for function in ["connect", "disconnect", "message", "authorizer", "broadcaster"] :
-    function => lookup(var.lambda_packages, function, "${var.lambda_package_dir}/${function}.zip")
-  }
+  # Functions that exist: every manifest, the broadcaster only when enabled.
+  created_functions = [for name in keys(local.wiring) : name if name != "broadcaster" || local.broadcaster_enabled]
 
-  # route.request.querystring.token for query:token, route.request.header.Authorization for header:Authorization.
-  identity_sources = coalesce(var.authorizer_identity_sources, [
-    for source in var.token_sources :
-    "route.request.${startswith(source, "query:") ? "querystring" : "header"}.${split(":", source)[1]}"
-  ])
+  authorizer_functions = [for name, wiring in local.wiring : name if try(wiring.authorizer, false)]
+  authorizer_function  = try(local.authorizer_functions[0], "authorizer")
 
-  callback_environment = var.callback_url_override == null ? {} : { WSKIT_CALLBACK_URL = var.callback_url_override }
-
-  # Where the fan-out EMF metrics go: the namespace the monitoring module alarms on.
+  # Where the fan-out and handler EMF metrics go: the namespace the monitoring module alarms on.
   metric_namespace = "wskit/${var.name}"
 
-  # The variables each function reads (see the handler READMEs).
-  environment = {
-    connect = merge({
-      WSKIT_TABLE_NAME               = module.table.table_name
-      WSKIT_MAX_CONNECTIONS_PER_USER = tostring(var.max_connections_per_user)
-      WSKIT_LOG_LEVEL                = var.log_level
-    }, local.callback_environment)
-    disconnect = {
-      WSKIT_TABLE_NAME = module.table.table_name
-      WSKIT_LOG_LEVEL  = var.log_level
-    }
-    message = merge({
-      WSKIT_TABLE_NAME            = module.table.table_name
-      WSKIT_PUBLIC_TOPIC_PREFIXES = join(",", var.public_topic_prefixes)
-      WSKIT_METRICS_NAMESPACE     = local.metric_namespace
-      WSKIT_LOG_LEVEL             = var.log_level
-    }, local.callback_environment)
-    authorizer = {
-      WSKIT_JWKS_URI       = var.jwks_uri
-      WSKIT_JWT_ISSUER     = var.jwt_issuer
-      WSKIT_JWT_AUDIENCE   = join(",", var.jwt_audience)
-      WSKIT_JWT_ALGORITHMS = join(",", var.jwt_algorithms)
-      WSKIT_TOKEN_SOURCES  = join(",", var.token_sources)
-      WSKIT_LOG_LEVEL      = var.log_level
-    }
-    broadcaster = merge(var.broadcaster.environment_variables, {
-      WSKIT_TABLE_NAME        = module.table.table_name
-      WSKIT_API_ID            = module.api.api_id
-      WSKIT_STAGE             = var.stage_name
-      WSKIT_METRICS_NAMESPACE = local.metric_namespace
-      WSKIT_LOG_LEVEL         = var.log_level
-    }, local.callback_environment)
+  ##############################################################################
+  # Settings: the one map every manifest's environment is resolved against
+  # (ENV_VAR -> setting key). A null setting is left out of the environment.
+  # Adding a setting: a module variable plus one line here.
+  ##############################################################################
+  settings = {
+    table_name                  = module.table.table_name
+    callback_url                = var.callback_url_override
+    max_connections_per_user    = tostring(var.max_connections_per_user)
+    max_topics_per_connection   = tostring(var.max_topics_per_connection)
+    public_topic_prefixes       = length(var.public_topic_prefixes) == 0 ? null : join(",", var.public_topic_prefixes)
+    metrics_namespace           = local.metric_namespace
+    log_level                   = var.log_level
+    jwks_uri                    = var.jwks_uri
+    jwt_issuer                  = var.jwt_issuer
+    jwt_audience                = join(",", var.jwt_audience)
+    jwt_algorithms              = join(",", var.jwt_algorithms)
+    token_sources               = join(",", var.token_sources)
+    jwt_clock_tolerance_seconds = tostring(var.jwt_clock_tolerance_seconds)
+    api_id                      = module.api.api_id
+    stage                       = var.stage_name
+    action_aliases              = length(local.action_aliases) == 0 ? null : join(",", [for route, action in local.action_aliases : "${route}=${action}"])
   }
 
+  unknown_settings = flatten([
+    for name, wiring in local.wiring : [
+      for variable, setting in try(wiring.environment, {}) : {
+        manifest = "lambda/${name}/wiring.json"
+        variable = variable
+        setting  = setting
+      } if !contains(keys(local.settings), setting)
+    ]
+  ])
+
+  environment = {
+    for name, wiring in local.wiring : name => merge(
+      name == "broadcaster" ? var.broadcaster.environment_variables : {},
+      {
+        for variable, setting in try(wiring.environment, {}) :
+        variable => lookup(local.settings, setting, null) if lookup(local.settings, setting, null) != null
+      },
+    )
+  }
+
+  ##############################################################################
+  # Routes: each manifest's routes, plus one per protocol action where
+  # protocolActionRoutes is true, plus the application's own routes.
+  ##############################################################################
+  manifest_routes = merge([
+    for name, wiring in local.wiring : {
+      for route in concat(try(wiring.routes, []), try(wiring.protocolActionRoutes, false) ? local.protocol.actions : []) :
+      route => { integration = name, two_way = try(wiring.twoWay, false) }
+    }
+  ]...)
+
+  # The function that answers protocol actions: application routes that alias one go there.
+  action_router = try([for name, wiring in local.wiring : name if try(wiring.protocolActionRoutes, false)][0], null)
+
+  action_aliases = { for route, spec in var.application_routes : route => spec.action if spec.action != null }
+
+  application_integrations = {
+    for route, spec in var.application_routes : "app-${replace(route, "/[^A-Za-z0-9_-]/", "_")}" => {
+      function_name = spec.function_arn
+      invoke_arn    = "arn:${data.aws_partition.current.partition}:apigateway:${data.aws_region.current.id}:lambda:path/2015-03-31/functions/${spec.function_arn}/invocations"
+    } if spec.function_arn != null
+  }
+
+  application_api_routes = {
+    for route, spec in var.application_routes : route => {
+      integration = spec.action != null ? local.action_router : "app-${replace(route, "/[^A-Za-z0-9_-]/", "_")}"
+      two_way     = coalesce(spec.two_way, spec.action != null)
+    }
+  }
+
+  route_keys = concat(
+    flatten([for name, wiring in local.wiring : concat(try(wiring.routes, []), try(wiring.protocolActionRoutes, false) ? local.protocol.actions : [])]),
+    keys(var.application_routes),
+  )
+
+  application_route_problems = concat(
+    [for route in keys(var.application_routes) : "\"${route}\" is a protocol action (protocol/protocol.json): the ${coalesce(local.action_router, "message")} function already answers it" if contains(local.protocol.actions, route)],
+    [for route, spec in var.application_routes : "\"${route}\" aliases \"${spec.action}\", which is not a protocol action (${join(", ", local.protocol.actions)})" if spec.action != null && !contains(local.protocol.actions, coalesce(spec.action, "-"))],
+    local.action_router == null && length(local.action_aliases) > 0 ? ["no wiring manifest sets protocolActionRoutes, so no function answers aliased actions"] : [],
+  )
+
+  ##############################################################################
+  # Checks of the settings against protocol/protocol.json
+  ##############################################################################
+  unsupported_algorithms = [for algorithm in var.jwt_algorithms : algorithm if !contains(local.protocol.jwtAlgorithms, algorithm)]
+
+  # A public prefix covers a topic when the topic starts with it and the prefix ends at a
+  # separator (or is the whole topic): "user" and anything from "user:" on would open
+  # every user's private user:<sub> topic to everyone signed in.
+  user_prefix = local.protocol.topic.userPrefix
+  public_prefix_problems = concat(
+    [for prefix in var.public_topic_prefixes : "\"${prefix}\" does not follow the topic grammar (protocol/protocol.json topic.pattern, at most ${local.protocol.topic.maxLength} visible characters, no whitespace)" if !can(regex(local.protocol.topic.pattern, prefix))],
+    [for prefix in var.public_topic_prefixes : "\"${prefix}\" would cover users' own ${local.user_prefix}<sub> topics, which only their owner may use" if prefix == trimsuffix(local.user_prefix, ":") || startswith(prefix, local.user_prefix)],
+  )
+
+  ##############################################################################
+  # Identity sources of the $connect authorizer
+  ##############################################################################
+  # API Gateway answers 401 without calling the authorizer unless every identity source is
+  # present. One token source: require it (a request without it never costs an
+  # invocation). Several: require none, so a client that sends any one of them reaches the
+  # authorizer, which looks in each configured place and refuses a request with no token.
+  derived_identity_sources = length(var.token_sources) == 1 ? [
+    for source in var.token_sources :
+    "route.request.${startswith(source, "query:") ? "querystring" : "header"}.${split(":", source)[1]}"
+  ] : []
+  identity_sources = var.authorizer_identity_sources != null ? var.authorizer_identity_sources : local.derived_identity_sources
+
+  ##############################################################################
+  # Packages: a local zip (./build.sh) or an S3 object a pipeline uploaded
+  ##############################################################################
+  packages = {
+    for name in keys(local.wiring) : name => {
+      path              = contains(keys(var.lambda_s3_packages), name) ? null : lookup(var.lambda_packages, name, var.lambda_package_dir == null ? null : "${var.lambda_package_dir}/${name}.zip")
+      s3_bucket         = try(var.lambda_s3_packages[name].bucket, null)
+      s3_key            = try(var.lambda_s3_packages[name].key, null)
+      s3_object_version = try(var.lambda_s3_packages[name].version, null)
+      source_code_hash  = try(var.lambda_s3_packages[name].source_code_hash, null)
+    }
+  }
+  unknown_function_keys = flatten([
+    for input, names in {
+      lambda_packages                = keys(var.lambda_packages)
+      lambda_s3_packages             = keys(var.lambda_s3_packages)
+      reserved_concurrent_executions = keys(var.reserved_concurrent_executions)
+      additional_policy_statements   = keys(var.additional_policy_statements)
+    } : [for name in names : "${input} names \"${name}\"" if !contains(keys(local.wiring), name)]
+  ])
+  packages_missing = [for name in local.created_functions : name if local.packages[name].path == null && local.packages[name].s3_bucket == null]
+
+  ##############################################################################
+  # IAM: each manifest's permissions, scoped to the table, its indexes and this
+  # stage's @connections; a statement only for a non-empty list.
+  ##############################################################################
   table_arn       = module.table.table_arn
   index_arns      = values(module.table.index_arns)
   connection_arns = module.api.manage_connections_arns
 
-  # Least privilege per function: the table (and its byUser index) and this stage's @connections.
+  bad_permissions = flatten([
+    for name, wiring in local.wiring : concat(
+      [for action in concat(try(wiring.permissions.dynamodb, []), try(wiring.permissions.dynamodbIndexes, [])) : "lambda/${name}/wiring.json: dynamodb action \"${action}\"" if !can(regex("^[A-Za-z]+$", action))],
+      [for method in try(wiring.permissions.manageConnections, []) : "lambda/${name}/wiring.json: manageConnections method \"${method}\"" if !contains(["POST", "GET", "DELETE"], method)],
+    )
+  ])
+
   policy_statements = {
-    connect = {
-      # At the per-user cap, connect asks API Gateway which of the user's connections still
-      # exist (GET) and removes the rows (and subscriptions) a lost $disconnect left behind.
-      WriteConnection = {
-        actions   = ["dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"]
-        resources = [local.table_arn]
-      }
-      CountUserConnections = {
-        actions   = ["dynamodb:Query"]
-        resources = local.index_arns
-      }
-      CheckStaleConnections = {
-        actions   = ["execute-api:ManageConnections"]
-        resources = [local.connection_arns.GET]
-      }
-    }
-    disconnect = {
-      RemoveConnection = {
-        actions   = ["dynamodb:GetItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"]
-        resources = [local.table_arn]
-      }
-    }
-    message = {
-      ManageSubscriptions = {
-        actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:Query"]
-        resources = [local.table_arn]
-      }
-      FindUserConnections = {
-        actions   = ["dynamodb:Query"]
-        resources = local.index_arns
-      }
-      PostToConnections = {
-        actions   = ["execute-api:ManageConnections"]
-        resources = [local.connection_arns.POST, local.connection_arns.GET, local.connection_arns.DELETE]
-      }
-    }
-    authorizer = {}
-    broadcaster = {
-      FindSubscribers = {
-        actions   = ["dynamodb:Query", "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"]
-        resources = [local.table_arn]
-      }
-      FindUserConnections = {
-        actions   = ["dynamodb:Query"]
-        resources = local.index_arns
-      }
-      PostToConnections = {
-        actions   = ["execute-api:ManageConnections"]
-        resources = [local.connection_arns.POST, local.connection_arns.DELETE]
-      }
-    }
+    for name, wiring in local.wiring : name => merge(
+      length(try(wiring.permissions.dynamodb, [])) == 0 ? {} : {
+        Table = {
+          actions   = [for action in wiring.permissions.dynamodb : "dynamodb:${action}"]
+          resources = [local.table_arn]
+        }
+      },
+      length(try(wiring.permissions.dynamodbIndexes, [])) == 0 ? {} : {
+        TableIndexes = {
+          actions   = [for action in wiring.permissions.dynamodbIndexes : "dynamodb:${action}"]
+          resources = local.index_arns
+        }
+      },
+      length(try(wiring.permissions.manageConnections, [])) == 0 ? {} : {
+        ManageConnections = {
+          actions   = ["execute-api:ManageConnections"]
+          resources = [for method in wiring.permissions.manageConnections : local.connection_arns[method] if contains(["POST", "GET", "DELETE"], method)]
+        }
+      },
+    )
   }
+
+  # DynamoDB operations the functions call: the throttle and error alarms watch these.
+  table_operations = sort(distinct(flatten([
+    for name, wiring in local.wiring : concat(try(wiring.permissions.dynamodb, []), try(wiring.permissions.dynamodbIndexes, []))
+  ])))
 
   functions = {
-    connect     = { description = "wskit $connect: registers the connection", memory_size = var.lambda_memory_size, timeout = var.lambda_timeout }
-    disconnect  = { description = "wskit $disconnect: removes the connection and its subscriptions", memory_size = var.lambda_memory_size, timeout = var.lambda_timeout }
-    message     = { description = "wskit message routes: hello, ping, subscribe, unsubscribe, publish", memory_size = var.lambda_memory_size, timeout = var.lambda_timeout }
-    authorizer  = { description = "wskit $connect authorizer: verifies the JWT against the JWKS", memory_size = var.lambda_memory_size, timeout = var.lambda_timeout }
-    broadcaster = { description = "wskit broadcaster: fans stream and queue records out to topic subscribers", memory_size = var.broadcaster.memory_size, timeout = var.broadcaster.timeout }
+    for name, wiring in local.wiring : name => {
+      description = try(wiring.description, "wskit ${name}")
+      memory_size = name == "broadcaster" ? var.broadcaster.memory_size : var.lambda_memory_size
+      timeout     = name == "broadcaster" ? var.broadcaster.timeout : var.lambda_timeout
+    }
   }
-
-  message_routes = ["$default", "hello", "ping", "subscribe", "unsubscribe", "publish", "sendmessage"]
 
   custom_domain      = var.domain_name != null
   create_certificate = local.custom_domain && var.certificate_arn == null
@@ -141,10 +287,14 @@ module "functions" {
   source   = "../lambda-function"
   for_each = local.functions
 
-  create                         = each.key != "broadcaster" || local.broadcaster_enabled
+  create                         = contains(local.created_functions, each.key)
   function_name                  = "${var.name}-${each.key}"
   description                    = each.value.description
-  package_path                   = local.packages[each.key]
+  package_path                   = local.packages[each.key].path
+  s3_bucket                      = local.packages[each.key].s3_bucket
+  s3_key                         = local.packages[each.key].s3_key
+  s3_object_version              = local.packages[each.key].s3_object_version
+  source_code_hash               = local.packages[each.key].source_code_hash
   runtime                        = var.lambda_runtime
   architecture                   = var.lambda_architecture
   memory_size                    = each.value.memory_size
@@ -165,25 +315,22 @@ module "api" {
   name       = var.name
   stage_name = var.stage_name
 
-  integrations = {
-    for function in ["connect", "disconnect", "message"] : function => {
-      function_name = module.functions[function].function_name
-      invoke_arn    = module.functions[function].invoke_arn
-    }
-  }
-
-  routes = merge(
+  integrations = merge(
     {
-      "$connect"    = { integration = "connect" }
-      "$disconnect" = { integration = "disconnect" }
+      for name in distinct([for route in values(local.manifest_routes) : route.integration]) : name => {
+        function_name = module.functions[name].function_name
+        invoke_arn    = module.functions[name].invoke_arn
+      }
     },
-    { for route in local.message_routes : route => { integration = "message", two_way = true } },
+    local.application_integrations,
   )
+
+  routes = merge(local.manifest_routes, local.application_api_routes)
 
   authorizer = {
     name             = "${var.name}-jwt"
-    function_name    = module.functions["authorizer"].function_name
-    invoke_arn       = module.functions["authorizer"].invoke_arn
+    function_name    = module.functions[local.authorizer_function].function_name
+    invoke_arn       = module.functions[local.authorizer_function].invoke_arn
     identity_sources = local.identity_sources
   }
 
@@ -203,8 +350,8 @@ module "broadcaster" {
 
   create                                  = local.broadcaster_enabled
   name                                    = "${var.name}-broadcast"
-  function_name                           = coalesce(module.functions["broadcaster"].function_name, "${var.name}-broadcaster")
-  function_role_name                      = module.functions["broadcaster"].role_name
+  function_name                           = coalesce(try(module.functions["broadcaster"].function_name, null), "${var.name}-broadcaster")
+  function_role_name                      = try(module.functions["broadcaster"].role_name, null)
   source_type                             = var.broadcaster.source_type
   event_source_arn                        = var.broadcaster.event_source_arn
   batch_size                              = var.broadcaster.batch_size
@@ -230,22 +377,44 @@ module "monitoring" {
   metric_namespace = local.metric_namespace
 
   api = {
-    id                          = module.api.api_id
-    stage                       = var.stage_name
-    execution_error_threshold   = var.alarm_thresholds.api_execution_errors
-    integration_error_threshold = var.alarm_thresholds.api_integration_errors
+    id                         = module.api.api_id
+    stage                      = var.stage_name
+    execution_error_threshold  = var.alarm_thresholds.api_execution_errors
+    integration_latency_p99_ms = var.alarm_thresholds.integration_latency_p99_ms
   }
 
+  # Every function emits Faults (its catch-all caught an unexpected error) with
+  # Service = wskit-<function>. Lambda Errors of the authorizer are its refusals (it throws
+  # Unauthorized, the only way to answer 401), so they are charted, not alarmed.
   function_names = {
-    for key, function in module.functions : key => function.function_name
-    if key != "broadcaster" || local.broadcaster_enabled
+    for name in local.created_functions : name => module.functions[name].function_name
   }
-  function_error_threshold    = var.alarm_thresholds.function_errors
-  function_throttle_threshold = var.alarm_thresholds.function_throttles
+  error_alarm_excluded_functions = [local.authorizer_function]
+  function_error_threshold       = var.alarm_thresholds.function_errors
+  function_throttle_threshold    = var.alarm_thresholds.function_throttles
+  fault_threshold                = var.alarm_thresholds.faults
 
-  authorizer_denials = {
-    log_group_name = module.functions["authorizer"].log_group_name
-    threshold      = var.alarm_thresholds.authorizer_denials
+  authorizer = {
+    service                    = "wskit-${local.authorizer_function}"
+    jwks_unavailable_threshold = var.alarm_thresholds.jwks_unavailable
+  }
+
+  refusals = {
+    services             = ["wskit-${local.authorizer_function}", "wskit-connect"]
+    threshold            = var.alarm_thresholds.refusals
+    rate_limited_service = "wskit-${coalesce(local.action_router, "message")}"
+  }
+
+  connections = {
+    connect_service     = "wskit-connect"
+    disconnect_function = try(module.functions["disconnect"].function_name, null)
+  }
+
+  table = {
+    name                   = local.table_name
+    operations             = local.table_operations
+    throttle_threshold     = var.alarm_thresholds.dynamodb_throttles
+    system_error_threshold = var.alarm_thresholds.dynamodb_system_errors
   }
 
   stream = local.broadcaster_enabled && var.broadcaster.source_type == "dynamodb" ? {
@@ -254,8 +423,10 @@ module "monitoring" {
   } : null
 
   fan_out = {
-    services                  = local.broadcaster_enabled ? ["wskit-message", "wskit-broadcaster"] : ["wskit-message"]
+    services                  = [for name in ["message", "broadcaster"] : "wskit-${name}" if contains(local.created_functions, name)]
     failed_delivery_threshold = var.alarm_thresholds.failed_deliveries
+    throttled_threshold       = var.alarm_thresholds.management_api_throttles
+    duration_p99_ms           = var.alarm_thresholds.fan_out_duration_p99_ms
   }
 
   failure_queues = local.broadcaster_enabled ? { broadcaster = module.broadcaster.failure_queue_name } : {}

@@ -105,3 +105,18 @@ output "custom_domain_target" {
   description = "Regional API Gateway host the custom domain points to (for DNS outside Route 53), null without a custom domain."
   value       = try(aws_apigatewayv2_domain_name.this[0].domain_name_configuration[0].target_domain_name, null)
 }
+
+output "settings" {
+  description = "The settings the wiring manifests' environments are resolved against (setting key => value; null settings are left out of every environment). Configuration only: no secret is a setting."
+  value       = local.settings
+}
+
+output "function_code" {
+  description = "Where each function's code comes from, keyed like function_names: package_path, or s3_bucket, s3_key and s3_object_version."
+  value       = { for key, function in module.functions : key => function.code if function.code != null }
+}
+
+output "function_reserved_concurrency" {
+  description = "Reserved concurrency of each function, keyed like function_names (-1: unreserved)."
+  value       = { for key, function in module.functions : key => function.configuration.reserved_concurrent_executions if function.configuration != null }
+}

@@ -18,20 +18,37 @@ variable "stage_name" {
   default     = "live"
 }
 
-variable "lambda_package_dir" {
-  description = "Directory holding the zips ./build.sh writes: connect.zip, disconnect.zip, message.zip, authorizer.zip (and broadcaster.zip when the broadcaster is enabled)."
+variable "repository_root" {
+  description = "Root of the wskit repository whose lambda/<name>/wiring.json and protocol/protocol.json the module reads. Null: the repository this module is in (a git source checks out the whole repository, so the default resolves there too). Set it only when the module was copied out of its repository (e.g. by CDK Terrain)."
   type        = string
+  default     = null
+}
+
+variable "lambda_package_dir" {
+  description = "Directory holding the zips ./build.sh writes (<name>.zip for every function). Null: every function comes from lambda_packages or lambda_s3_packages."
+  type        = string
+  default     = null
 }
 
 variable "lambda_packages" {
-  description = "Per-function zip paths that override lambda_package_dir, keyed by connect, disconnect, message, authorizer or broadcaster."
+  description = "Per-function local zip paths that override lambda_package_dir, keyed by function name (connect, disconnect, message, authorizer, broadcaster)."
   type        = map(string)
   default     = {}
+}
 
-  validation {
-    condition     = alltrue([for key in keys(var.lambda_packages) : contains(["connect", "disconnect", "message", "authorizer", "broadcaster"], key)])
-    error_message = "lambda_packages keys are connect, disconnect, message, authorizer and broadcaster."
-  }
+variable "lambda_s3_packages" {
+  description = <<-EOT
+    Functions deployed from S3 objects instead of local zips, keyed by function name: bucket, key, and
+    version (the object's version id in a versioned bucket: a new version redeploys, the same one never
+    churns). source_code_hash (base64 SHA-256 of the zip) is optional: Lambda reports the deployed hash.
+  EOT
+  type = map(object({
+    bucket           = string
+    key              = string
+    version          = optional(string)
+    source_code_hash = optional(string)
+  }))
+  default = {}
 }
 
 ################################################################################
@@ -73,7 +90,7 @@ variable "lambda_timeout" {
 }
 
 variable "reserved_concurrent_executions" {
-  description = "Reserved concurrency per function, keyed by connect, disconnect, message, authorizer or broadcaster. Absent: unreserved."
+  description = "Reserved concurrency per function, keyed by connect, disconnect, message, authorizer or broadcaster. Absent: unreserved. A reservation is both a guarantee and a cap: reserve the message router to cap it, so a message flood cannot take the concurrency $connect and the authorizer need, and reserve those two so they always have some."
   type        = map(number)
   default     = {}
 }
@@ -137,19 +154,57 @@ variable "max_connections_per_user" {
   }
 }
 
-variable "public_topic_prefixes" {
-  description = "WSKIT_PUBLIC_TOPIC_PREFIXES: topic prefixes anyone signed in may subscribe and publish to (e.g. [\"public:\"])."
-  type        = list(string)
-  default     = []
+variable "max_topics_per_connection" {
+  description = "Setting max_topics_per_connection (WSKIT_MAX_TOPICS_PER_CONNECTION): subscriptions one connection may hold, 1-1000."
+  type        = number
+  default     = 100
 
   validation {
-    condition     = alltrue([for prefix in var.public_topic_prefixes : can(regex("^[A-Za-z0-9_.:/-]{1,128}$", prefix))])
-    error_message = "Each public topic prefix uses the topic alphabet: letters, digits and _ . : / -."
+    condition     = var.max_topics_per_connection >= 1 && var.max_topics_per_connection <= 1000 && floor(var.max_topics_per_connection) == var.max_topics_per_connection
+    error_message = "max_topics_per_connection must be a whole number from 1 to 1000."
+  }
+}
+
+variable "public_topic_prefixes" {
+  description = "Setting public_topic_prefixes (WSKIT_PUBLIC_TOPIC_PREFIXES): topic prefixes anyone signed in may subscribe and publish to (e.g. [\"public:\"]). Each follows the topic grammar of protocol/protocol.json; a prefix that would cover users' own user:<sub> topics (user, user:, user:...) fails the plan."
+  type        = list(string)
+  default     = []
+}
+
+variable "application_routes" {
+  description = <<-EOT
+    Extra routes of the API, keyed by route key (the frames' "action", e.g. chat_message). Each is either
+    an alias of a protocol action answered by the message router (action = "publish"; the router reads the
+    aliases from the action_aliases setting, WSKIT_ACTION_ALIASES), or a team's own Lambda function
+    (function_arn; the module grants API Gateway the invoke permission for that route). two_way sends the
+    integration's response back to the client; null: true for aliases, false for functions. Route keys
+    cannot be $connect, $disconnect, $default or a protocol action.
+  EOT
+  type = map(object({
+    action       = optional(string)
+    function_arn = optional(string)
+    two_way      = optional(bool)
+  }))
+  default = {}
+
+  validation {
+    condition     = alltrue([for key in keys(var.application_routes) : can(regex("^[A-Za-z0-9_.-]{1,128}$", key))])
+    error_message = "application_routes keys are action names of 1-128 letters, digits, '_', '.' and '-'; $connect, $disconnect and $default belong to the module."
+  }
+
+  validation {
+    condition     = alltrue([for spec in values(var.application_routes) : (spec.action == null) != (spec.function_arn == null)])
+    error_message = "Each application route sets exactly one of action (an alias of a protocol action) or function_arn (a team's own Lambda function)."
+  }
+
+  validation {
+    condition     = alltrue([for spec in values(var.application_routes) : spec.function_arn == null || can(regex("^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]+(:[A-Za-z0-9_-]+)?$", coalesce(spec.function_arn, "-")))])
+    error_message = "application_routes function_arn must be a Lambda function ARN (arn:aws:lambda:<region>:<account>:function:<name>[:alias])."
   }
 }
 
 variable "callback_url_override" {
-  description = "WSKIT_CALLBACK_URL for the message and broadcaster functions. Null (recommended): they build https://<apiId>.execute-api.<region>.amazonaws.com/<stage> themselves."
+  description = "Setting callback_url (WSKIT_CALLBACK_URL) for the functions that call the management API. Null (recommended): they build https://<apiId>.execute-api.<region>.<partition DNS suffix>/<stage> themselves."
   type        = string
   default     = null
 }
@@ -184,13 +239,24 @@ variable "jwt_audience" {
 }
 
 variable "jwt_algorithms" {
-  description = "WSKIT_JWT_ALGORITHMS: accepted signature algorithms (asymmetric only)."
+  description = "Setting jwt_algorithms (WSKIT_JWT_ALGORITHMS): accepted signature algorithms, each one of protocol/protocol.json's jwtAlgorithms (RS, PS and ES 256-512); anything else fails the plan."
   type        = list(string)
   default     = ["RS256"]
 
   validation {
-    condition     = length(var.jwt_algorithms) > 0 && alltrue([for algorithm in var.jwt_algorithms : contains(["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"], algorithm)])
-    error_message = "jwt_algorithms accepts RS*, PS*, ES* and EdDSA only: \"none\" and HS* are never allowed with a JWKS."
+    condition     = length(var.jwt_algorithms) > 0
+    error_message = "jwt_algorithms needs at least one algorithm."
+  }
+}
+
+variable "jwt_clock_tolerance_seconds" {
+  description = "Setting jwt_clock_tolerance_seconds (WSKIT_JWT_CLOCK_TOLERANCE_SECONDS): clock skew allowed on exp, nbf and iat."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.jwt_clock_tolerance_seconds >= 0 && var.jwt_clock_tolerance_seconds <= 300 && floor(var.jwt_clock_tolerance_seconds) == var.jwt_clock_tolerance_seconds
+    error_message = "jwt_clock_tolerance_seconds must be a whole number of seconds from 0 to 300."
   }
 }
 
@@ -206,7 +272,7 @@ variable "token_sources" {
 }
 
 variable "authorizer_identity_sources" {
-  description = "Identity sources of the $connect authorizer. API Gateway answers 401 without invoking the authorizer when any of them is missing. Null: derived from token_sources (query:token becomes route.request.querystring.token); set it explicitly when clients may use either of several token sources."
+  description = "Identity sources of the $connect authorizer. API Gateway answers 401 without invoking the authorizer when any of them is missing. Null: derived from token_sources: one source is required (query:token becomes route.request.querystring.token); with several, none is required, so a client sending any one of them reaches the authorizer, which refuses a request that carries no token."
   type        = list(string)
   default     = null
 }
@@ -240,7 +306,7 @@ variable "api_logging_level" {
 }
 
 variable "manage_api_gateway_account" {
-  description = "Create the account-wide CloudWatch Logs role of API Gateway in this Region (needed once per account and Region for access logs). Leave false when the account baseline sets it."
+  description = "Create the account-wide CloudWatch Logs role of API Gateway in this Region. Leave false: terraform/environments/bootstrap (or the account baseline) owns it once per account and Region, so destroying one service never breaks another's logging. The role must exist before the stage is created (its access logs need it)."
   type        = bool
   default     = false
 }
@@ -309,10 +375,6 @@ variable "broadcaster" {
   })
   default = {}
 
-  validation {
-    condition     = !anytrue([for key in keys(var.broadcaster.environment_variables) : contains(["WSKIT_TABLE_NAME", "WSKIT_API_ID", "WSKIT_STAGE", "WSKIT_LOG_LEVEL", "WSKIT_CALLBACK_URL"], key)])
-    error_message = "broadcaster.environment_variables cannot set WSKIT_TABLE_NAME, WSKIT_API_ID, WSKIT_STAGE, WSKIT_LOG_LEVEL or WSKIT_CALLBACK_URL: the module sets them."
-  }
 }
 
 ################################################################################
@@ -372,15 +434,30 @@ variable "alarm_email_addresses" {
 }
 
 variable "alarm_thresholds" {
-  description = "Alarm thresholds: API execution errors, integration errors, function errors and throttles per period, authorizer denials per period, stream iterator age (ms), failed fan-out deliveries per period and service."
+  description = <<-EOT
+    Alarm thresholds, each per alarm period (5 minutes) unless it says otherwise. The alarms page on faults,
+    never on users being refused by design (see docs/operations.md):
+    faults (0: any Faults of any function), jwks_unavailable (0), function_errors (Lambda Errors of every
+    function but the authorizer, whose errors are its refusals; 1), function_throttles (1),
+    dynamodb_throttles (0), dynamodb_system_errors (0), failed_deliveries (10 per sender),
+    management_api_throttles (10 answers 429 per sender), fan_out_duration_p99_ms (10000),
+    refusals (the spike alarm on authorizer + $connect refusals; 100), api_execution_errors (1),
+    integration_latency_p99_ms (5000), iterator_age_ms (60000).
+  EOT
   type = object({
-    api_execution_errors   = optional(number, 1)
-    api_integration_errors = optional(number, 5)
-    function_errors        = optional(number, 1)
-    function_throttles     = optional(number, 1)
-    authorizer_denials     = optional(number, 50)
-    iterator_age_ms        = optional(number, 60000)
-    failed_deliveries      = optional(number, 10)
+    faults                     = optional(number, 0)
+    jwks_unavailable           = optional(number, 0)
+    function_errors            = optional(number, 1)
+    function_throttles         = optional(number, 1)
+    dynamodb_throttles         = optional(number, 0)
+    dynamodb_system_errors     = optional(number, 0)
+    failed_deliveries          = optional(number, 10)
+    management_api_throttles   = optional(number, 10)
+    fan_out_duration_p99_ms    = optional(number, 10000)
+    refusals                   = optional(number, 100)
+    api_execution_errors       = optional(number, 1)
+    integration_latency_p99_ms = optional(number, 5000)
+    iterator_age_ms            = optional(number, 60000)
   })
   default = {}
 }

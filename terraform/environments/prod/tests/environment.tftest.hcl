@@ -51,6 +51,12 @@ mock_provider "aws" {
     }
   }
 
+  mock_data "aws_iam_roles" {
+    defaults = {
+      names = ["wskit-apigateway-logs-eu-west-1"]
+    }
+  }
+
   mock_data "aws_caller_identity" {
     defaults = {
       account_id = "123456789012"
@@ -91,5 +97,44 @@ run "prod_settings" {
   assert {
     condition     = toset(keys(output.function_names)) == toset(["connect", "disconnect", "message", "authorizer"])
     error_message = "The broadcaster is off unless enabled."
+  }
+}
+
+run "missing_bootstrap_fails_the_plan_with_what_to_apply" {
+  command = plan
+
+  override_data {
+    target = data.aws_iam_roles.api_gateway_logging
+    values = {
+      names = []
+    }
+  }
+
+  expect_failures = [data.aws_iam_roles.api_gateway_logging]
+}
+
+run "functions_from_uploaded_artifacts" {
+  command = plan
+
+  variables {
+    lambda_artifacts = {
+      bucket     = "wskit-artifacts-123456789012-eu-west-1"
+      key_prefix = "wskit/0.2.0/"
+      versions   = { connect = "v1", disconnect = "v2", message = "v3", authorizer = "v4" }
+    }
+  }
+
+  assert {
+    condition     = module.websocket.function_code["message"].s3_key == "wskit/0.2.0/message.zip" && module.websocket.function_code["message"].s3_object_version == "v3" && module.websocket.function_code["message"].package_path == null
+    error_message = "With lambda_artifacts every function deploys from its uploaded object version."
+  }
+}
+
+run "message_router_is_capped_and_connect_is_reserved" {
+  command = plan
+
+  assert {
+    condition     = module.websocket.function_reserved_concurrency == { message = 400, connect = 100, authorizer = 100, disconnect = -1 }
+    error_message = "The message router has a cap and $connect and the authorizer a guaranteed share."
   }
 }

@@ -158,3 +158,45 @@ run "create_false_creates_nothing" {
     error_message = "Outputs are null when nothing is created."
   }
 }
+
+run "code_from_an_s3_object_version" {
+  command = plan
+
+  variables {
+    package_path      = null
+    s3_bucket         = "wskit-artifacts-123456789012-eu-west-1"
+    s3_key            = "wskit/1.4.0/connect.zip"
+    s3_object_version = "3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY"
+  }
+
+  assert {
+    condition     = aws_lambda_function.this[0].s3_bucket == "wskit-artifacts-123456789012-eu-west-1" && aws_lambda_function.this[0].s3_key == "wskit/1.4.0/connect.zip" && aws_lambda_function.this[0].s3_object_version == "3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY"
+    error_message = "An uploaded zip deploys from its bucket, key and version."
+  }
+
+  assert {
+    condition     = aws_lambda_function.this[0].filename == null
+    error_message = "No local file is read for an S3 package."
+  }
+}
+
+run "code_needs_exactly_one_source" {
+  command = plan
+
+  variables {
+    s3_bucket = "wskit-artifacts"
+    s3_key    = "connect.zip"
+  }
+
+  expect_failures = [aws_lambda_function.this]
+}
+
+run "code_needs_a_source" {
+  command = plan
+
+  variables {
+    package_path = null
+  }
+
+  expect_failures = [aws_lambda_function.this]
+}

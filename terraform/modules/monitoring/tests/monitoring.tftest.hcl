@@ -21,11 +21,25 @@ variables {
   }
   function_names = {
     connect    = "wskit-test-connect"
+    disconnect = "wskit-test-disconnect"
     message    = "wskit-test-message"
     authorizer = "wskit-test-authorizer"
   }
-  authorizer_denials = {
-    log_group_name = "/aws/lambda/wskit-test-authorizer"
+  error_alarm_excluded_functions = ["authorizer"]
+  authorizer = {
+    service = "wskit-authorizer"
+  }
+  refusals = {
+    services             = ["wskit-authorizer", "wskit-connect"]
+    rate_limited_service = "wskit-message"
+  }
+  connections = {
+    connect_service     = "wskit-connect"
+    disconnect_function = "wskit-test-disconnect"
+  }
+  table = {
+    name       = "wskit-test-connections"
+    operations = ["BatchWriteItem", "DeleteItem", "PutItem", "Query"]
   }
   stream = {
     function_name = "wskit-test-broadcaster"
@@ -39,12 +53,12 @@ variables {
   create_sns_topic = true
 }
 
-run "every_signal_has_an_alarm" {
+run "faults_page_refusals_do_not" {
   command = apply
 
   assert {
-    condition     = toset(keys(aws_cloudwatch_metric_alarm.api)) == toset(["execution-errors", "integration-errors"])
-    error_message = "The API alarms on ExecutionError and IntegrationError."
+    condition     = toset(keys(aws_cloudwatch_metric_alarm.api)) == toset(["execution-errors"])
+    error_message = "The API alarms on ExecutionError only: IntegrationError counts $connect's refusals by design (401, 429)."
   }
 
   assert {
@@ -53,8 +67,24 @@ run "every_signal_has_an_alarm" {
   }
 
   assert {
-    condition     = length(aws_cloudwatch_metric_alarm.function) == 6
-    error_message = "Each function gets an Errors and a Throttles alarm."
+    condition     = toset(keys(aws_cloudwatch_metric_alarm.function)) == toset(["connect-errors", "connect-throttles", "disconnect-errors", "disconnect-throttles", "message-errors", "message-throttles", "authorizer-throttles"])
+    error_message = "Every function's Throttles are alarmed; Lambda Errors of every function but the authorizer (whose errors are its refusals)."
+  }
+
+  assert {
+    condition = alltrue([for key in ["connect", "disconnect", "message", "authorizer"] :
+      aws_cloudwatch_metric_alarm.faults[key].namespace == "wskit/wskit-test" &&
+      aws_cloudwatch_metric_alarm.faults[key].metric_name == "Faults" &&
+      aws_cloudwatch_metric_alarm.faults[key].dimensions == tomap({ Service = "wskit-${key}" }) &&
+      aws_cloudwatch_metric_alarm.faults[key].comparison_operator == "GreaterThanThreshold" &&
+      aws_cloudwatch_metric_alarm.faults[key].threshold == 0
+    ])
+    error_message = "Every function's Faults (Service = wskit-<function>) page on the first one."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.jwks_unavailable[0].metric_name == "JwksUnavailable" && aws_cloudwatch_metric_alarm.jwks_unavailable[0].dimensions == tomap({ Service = "wskit-authorizer" }) && aws_cloudwatch_metric_alarm.jwks_unavailable[0].threshold == 0
+    error_message = "A refusal because the JWKS could not be fetched is a fault."
   }
 
   assert {
@@ -75,13 +105,56 @@ run "every_signal_has_an_alarm" {
   assert {
     condition = alltrue(concat(
       [for alarm in aws_cloudwatch_metric_alarm.function : alarm.alarm_actions == toset(["arn:aws:sns:eu-west-1:123456789012:wskit-test-alarms"])],
-      [for alarm in aws_cloudwatch_metric_alarm.api : alarm.alarm_actions == toset(["arn:aws:sns:eu-west-1:123456789012:wskit-test-alarms"])],
+      [for alarm in aws_cloudwatch_metric_alarm.faults : alarm.alarm_actions == toset(["arn:aws:sns:eu-west-1:123456789012:wskit-test-alarms"])],
+      [for alarm in aws_cloudwatch_metric_alarm.table : alarm.alarm_actions == toset(["arn:aws:sns:eu-west-1:123456789012:wskit-test-alarms"])],
     ))
     error_message = "Alarms notify the topic."
   }
 }
 
-run "failed_deliveries_alarm_on_the_emf_metric_of_each_service" {
+run "refusals_get_a_spike_alarm_on_the_sum_of_refused" {
+  command = plan
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.refusals[0].threshold == 100 && aws_cloudwatch_metric_alarm.refusals[0].comparison_operator == "GreaterThanThreshold"
+    error_message = "The refusal spike alarm fires above 100 refusals per period by default."
+  }
+
+  assert {
+    condition = toset([
+      for query in aws_cloudwatch_metric_alarm.refusals[0].metric_query : "${query.metric[0].metric_name} ${query.metric[0].dimensions.Service}" if length(query.metric) > 0
+    ]) == toset(["Refused wskit-authorizer", "Refused wskit-connect"])
+    error_message = "The spike alarm sums the authorizer's and $connect's Refused metrics."
+  }
+
+  assert {
+    condition     = one([for query in aws_cloudwatch_metric_alarm.refusals[0].metric_query : query.expression if query.return_data == true]) == "FILL(r0, 0) + FILL(r1, 0)"
+    error_message = "The alarm's value is their sum, a missing series counting as 0."
+  }
+}
+
+run "dynamodb_throttles_and_system_errors_over_the_operations_used" {
+  command = plan
+
+  assert {
+    condition     = toset(keys(aws_cloudwatch_metric_alarm.table)) == toset(["throttles", "system-errors"])
+    error_message = "The table's ThrottledRequests and SystemErrors are alarmed."
+  }
+
+  assert {
+    condition = toset([
+      for query in aws_cloudwatch_metric_alarm.table["throttles"].metric_query : query.metric[0].dimensions.Operation if length(query.metric) > 0
+    ]) == toset(["BatchWriteItem", "DeleteItem", "PutItem", "Query"])
+    error_message = "ThrottledRequests is summed over every operation the functions call (the metric is per operation)."
+  }
+
+  assert {
+    condition     = alltrue([for query in aws_cloudwatch_metric_alarm.table["system-errors"].metric_query : query.metric[0].metric_name == "SystemErrors" && query.metric[0].dimensions.TableName == "wskit-test-connections" if length(query.metric) > 0])
+    error_message = "SystemErrors are watched on the connections table."
+  }
+}
+
+run "fan_out_alarms_on_failures_throttling_and_duration" {
   command = apply
 
   assert {
@@ -95,8 +168,42 @@ run "failed_deliveries_alarm_on_the_emf_metric_of_each_service" {
   }
 
   assert {
+    condition = alltrue([for service in ["wskit-message", "wskit-broadcaster"] :
+      aws_cloudwatch_metric_alarm.management_api_throttles[service].metric_name == "Throttled" && aws_cloudwatch_metric_alarm.management_api_throttles[service].threshold == 10 &&
+      aws_cloudwatch_metric_alarm.fan_out_duration[service].metric_name == "FanOutDuration" && aws_cloudwatch_metric_alarm.fan_out_duration[service].extended_statistic == "p99" && aws_cloudwatch_metric_alarm.fan_out_duration[service].threshold == 10000
+    ])
+    error_message = "Management API throttling (429s) and p99 fan-out duration are alarmed per sender."
+  }
+
+  assert {
     condition     = contains(output.alarm_names, "wskit-test-wskit-message-failed-deliveries") && output.metric_namespace == "wskit/wskit-test"
     error_message = "The fan-out alarms are listed, and the namespace the functions must write to is an output."
+  }
+}
+
+run "thresholds_are_inputs" {
+  command = plan
+
+  variables {
+    fault_threshold = 2
+    authorizer      = { service = "wskit-authorizer", jwks_unavailable_threshold = 3 }
+    refusals        = { services = ["wskit-authorizer"], threshold = 500 }
+    table           = { name = "t", operations = ["Query"], throttle_threshold = 4, system_error_threshold = 5 }
+    fan_out         = { services = ["wskit-message"], failed_delivery_threshold = 6, throttled_threshold = 7, duration_p99_ms = 8000 }
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.faults["message"].threshold == 2 &&
+      aws_cloudwatch_metric_alarm.jwks_unavailable[0].threshold == 3 &&
+      aws_cloudwatch_metric_alarm.refusals[0].threshold == 500 &&
+      aws_cloudwatch_metric_alarm.table["throttles"].threshold == 4 &&
+      aws_cloudwatch_metric_alarm.table["system-errors"].threshold == 5 &&
+      aws_cloudwatch_metric_alarm.failed_deliveries["wskit-message"].threshold == 6 &&
+      aws_cloudwatch_metric_alarm.management_api_throttles["wskit-message"].threshold == 7 &&
+      aws_cloudwatch_metric_alarm.fan_out_duration["wskit-message"].threshold == 8000
+    )
+    error_message = "Every threshold comes from its input."
   }
 }
 
@@ -108,7 +215,7 @@ run "metric_namespace_can_be_set" {
   }
 
   assert {
-    condition     = aws_cloudwatch_metric_alarm.failed_deliveries["wskit-message"].namespace == "platform/realtime" && aws_cloudwatch_metric_alarm.authorizer_denials[0].namespace == "platform/realtime"
+    condition     = aws_cloudwatch_metric_alarm.failed_deliveries["wskit-message"].namespace == "platform/realtime" && aws_cloudwatch_metric_alarm.faults["connect"].namespace == "platform/realtime" && aws_cloudwatch_metric_alarm.jwks_unavailable[0].namespace == "platform/realtime"
     error_message = "One namespace for every custom metric."
   }
 }
@@ -123,30 +230,45 @@ run "aws_namespaces_are_refused" {
   expect_failures = [var.metric_namespace]
 }
 
-run "authorizer_denials_come_from_the_denial_log_line" {
+run "dashboard_shows_what_operators_look_at" {
   command = plan
 
   assert {
-    condition     = aws_cloudwatch_log_metric_filter.authorizer_denials[0].log_group_name == "/aws/lambda/wskit-test-authorizer" && aws_cloudwatch_log_metric_filter.authorizer_denials[0].pattern == "{ $.message = \"authorization denied\" }"
-    error_message = "Denials are counted from the authorizer's structured denial line."
-  }
-
-  assert {
-    condition     = aws_cloudwatch_metric_alarm.authorizer_denials[0].namespace == "wskit/wskit-test" && aws_cloudwatch_metric_alarm.authorizer_denials[0].metric_name == "AuthorizerDenials"
-    error_message = "The denial alarm watches the metric the filter writes."
-  }
-}
-
-run "dashboard_shows_every_area" {
-  command = plan
-
-  assert {
-    condition = toset([for widget in jsondecode(aws_cloudwatch_dashboard.this[0].dashboard_body).widgets : widget.properties.title]) == toset([
-      "Connections and messages", "API errors", "Integration latency",
-      "Lambda Invocations", "Lambda Errors", "Lambda Throttles", "Lambda Duration", "Lambda ConcurrentExecutions",
-      "Authorizer denials", "Broadcaster iterator age", "Fan-out deliveries", "Failure queue depth",
+    condition = output.dashboard_widget_titles == tolist([
+      "Connections and messages (per minute)", "API errors (IntegrationError includes $connect refusals by design)", "Integration latency",
+      "Connections opened and closed (per minute)", "Open connections, upper bound (opened per 2 h bucket)",
+      "Refusals by design (per minute): tokens refused, per-user cap, rate limit",
+      "Faults (any is a page)",
+      "Lambda Invocations", "Lambda Errors (the authorizer's are its refusals)", "Lambda Throttles", "Lambda Duration", "Lambda ConcurrentExecutions",
+      "DynamoDB consumed capacity (units per minute)", "DynamoDB throttles and system errors", "TTL deletions (rows a lost $disconnect left behind)",
+      "Fan-out deliveries (per minute)", "Management API: throttled (429) and retries", "Fan-out duration (ms)",
+      "Broadcaster iterator age", "Failure queue depth",
     ])
-    error_message = "The dashboard covers the API, the functions, the authorizer and the broadcaster."
+    error_message = "The dashboard covers connections, refusals, faults, the functions, the table, fan-out and the broadcaster."
+  }
+
+  assert {
+    condition = toset(flatten([
+      for widget in jsondecode(aws_cloudwatch_dashboard.this[0].dashboard_body).widgets : [for metric in widget.properties.metrics : "${metric[0]} ${metric[1]}"]
+      ])) == toset([
+      "AWS/ApiGateway ConnectCount", "AWS/ApiGateway MessageCount", "AWS/ApiGateway ClientError", "AWS/ApiGateway ExecutionError", "AWS/ApiGateway IntegrationError", "AWS/ApiGateway IntegrationLatency",
+      "wskit/wskit-test Connected", "AWS/Lambda Invocations",
+      "wskit/wskit-test Refused", "wskit/wskit-test Allowed", "wskit/wskit-test RateLimited",
+      "wskit/wskit-test Faults", "wskit/wskit-test JwksUnavailable",
+      "AWS/Lambda Errors", "AWS/Lambda Throttles", "AWS/Lambda Duration", "AWS/Lambda ConcurrentExecutions",
+      "AWS/DynamoDB ConsumedReadCapacityUnits", "AWS/DynamoDB ConsumedWriteCapacityUnits", "AWS/DynamoDB ThrottledRequests", "AWS/DynamoDB SystemErrors", "AWS/DynamoDB TimeToLiveDeletedItemCount",
+      "wskit/wskit-test Recipients", "wskit/wskit-test Delivered", "wskit/wskit-test Gone", "wskit/wskit-test Failed",
+      "wskit/wskit-test Throttled", "wskit/wskit-test Retried", "wskit/wskit-test Retries", "wskit/wskit-test FanOutDuration",
+      "AWS/Lambda IteratorAge", "AWS/SQS ApproximateNumberOfMessagesVisible",
+    ])
+    error_message = "The dashboard charts exactly the metrics the functions and AWS publish for wskit."
+  }
+
+  assert {
+    condition = one([
+      for widget in jsondecode(aws_cloudwatch_dashboard.this[0].dashboard_body).widgets : widget.properties.period if widget.properties.title == "Open connections, upper bound (opened per 2 h bucket)"
+    ]) == 7200
+    error_message = "The open-connections bound sums connects over API Gateway's 2-hour connection lifetime."
   }
 }
 
@@ -154,20 +276,23 @@ run "optional_parts_are_omitted" {
   command = plan
 
   variables {
-    authorizer_denials = null
-    stream             = null
-    failure_queues     = {}
-    fan_out            = null
-    create_sns_topic   = false
+    authorizer       = null
+    refusals         = null
+    connections      = null
+    table            = null
+    stream           = null
+    failure_queues   = {}
+    fan_out          = null
+    create_sns_topic = false
   }
 
   assert {
-    condition     = length(aws_cloudwatch_metric_alarm.failed_deliveries) == 0
+    condition     = length(aws_cloudwatch_metric_alarm.failed_deliveries) == 0 && length(aws_cloudwatch_metric_alarm.management_api_throttles) == 0 && length(aws_cloudwatch_metric_alarm.fan_out_duration) == 0
     error_message = "No fan-out alarm without fan-out services."
   }
 
   assert {
-    condition     = length(aws_cloudwatch_log_metric_filter.authorizer_denials) == 0 && length(aws_cloudwatch_metric_alarm.iterator_age) == 0 && length(aws_cloudwatch_metric_alarm.failure_queue) == 0
+    condition     = length(aws_cloudwatch_metric_alarm.jwks_unavailable) == 0 && length(aws_cloudwatch_metric_alarm.refusals) == 0 && length(aws_cloudwatch_metric_alarm.table) == 0 && length(aws_cloudwatch_metric_alarm.iterator_age) == 0 && length(aws_cloudwatch_metric_alarm.failure_queue) == 0
     error_message = "Alarms for absent parts are not created."
   }
 
@@ -213,7 +338,7 @@ run "dashboard_without_alarms" {
   }
 
   assert {
-    condition     = length(aws_cloudwatch_dashboard.this) == 1 && length(aws_cloudwatch_log_metric_filter.authorizer_denials) == 1
-    error_message = "The dashboard and the denial metric stay without alarms."
+    condition     = length(aws_cloudwatch_dashboard.this) == 1
+    error_message = "The dashboard stays without alarms."
   }
 }

@@ -204,7 +204,7 @@ run "same_config_keeps_the_deployment" {
 }
 
 run "new_route_redeploys" {
-  command = plan
+  command = apply
 
   variables {
     baseline_redeployment = run.baseline_deployment.deployment_triggers.redeployment
@@ -219,16 +219,50 @@ run "new_route_redeploys" {
   }
 
   assert {
-    condition     = aws_apigatewayv2_deployment.this[0].triggers.redeployment != var.baseline_redeployment
-    error_message = "Adding a route must force a new deployment."
+    condition     = output.deployment_triggers.redeployment != var.baseline_redeployment
+    error_message = "Adding a route must create a new deployment."
+  }
+
+  assert {
+    condition     = aws_apigatewayv2_stage.this[0].deployment_id == output.deployment_id
+    error_message = "The stage serves the new deployment."
+  }
+}
+
+run "route_becoming_one_way_redeploys" {
+  command = apply
+
+  variables {
+    previous_redeployment = run.new_route_redeploys.deployment_triggers.redeployment
+    routes = {
+      "$connect"    = { integration = "connect" }
+      "$disconnect" = { integration = "disconnect" }
+      "$default"    = { integration = "message", two_way = true }
+      "hello"       = { integration = "message", two_way = true }
+      "subscribe"   = { integration = "message", two_way = true }
+      "unsubscribe" = { integration = "message", two_way = false }
+    }
+  }
+
+  assert {
+    condition     = output.deployment_triggers.redeployment != var.previous_redeployment
+    error_message = "A changed route (its route response removed) must create a new deployment."
   }
 }
 
 run "changed_integration_redeploys" {
-  command = plan
+  command = apply
 
   variables {
-    baseline_redeployment = run.baseline_deployment.deployment_triggers.redeployment
+    previous_redeployment = run.route_becoming_one_way_redeploys.deployment_triggers.redeployment
+    routes = {
+      "$connect"    = { integration = "connect" }
+      "$disconnect" = { integration = "disconnect" }
+      "$default"    = { integration = "message", two_way = true }
+      "hello"       = { integration = "message", two_way = true }
+      "subscribe"   = { integration = "message", two_way = true }
+      "unsubscribe" = { integration = "message", two_way = false }
+    }
     integrations = {
       connect = {
         function_name        = "wskit-test-connect"
@@ -247,8 +281,107 @@ run "changed_integration_redeploys" {
   }
 
   assert {
-    condition     = aws_apigatewayv2_deployment.this[0].triggers.redeployment != var.baseline_redeployment
-    error_message = "Changing an integration must force a new deployment."
+    condition     = output.deployment_triggers.redeployment != var.previous_redeployment
+    error_message = "Changing an integration must create a new deployment."
+  }
+}
+
+run "changed_authorizer_redeploys" {
+  command = apply
+
+  variables {
+    previous_redeployment = run.changed_integration_redeploys.deployment_triggers.redeployment
+    routes = {
+      "$connect"    = { integration = "connect" }
+      "$disconnect" = { integration = "disconnect" }
+      "$default"    = { integration = "message", two_way = true }
+      "hello"       = { integration = "message", two_way = true }
+      "subscribe"   = { integration = "message", two_way = true }
+      "unsubscribe" = { integration = "message", two_way = false }
+    }
+    integrations = {
+      connect = {
+        function_name        = "wskit-test-connect"
+        invoke_arn           = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:wskit-test-connect/invocations"
+        timeout_milliseconds = 10000
+      }
+      disconnect = {
+        function_name = "wskit-test-disconnect"
+        invoke_arn    = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:wskit-test-disconnect/invocations"
+      }
+      message = {
+        function_name = "wskit-test-message"
+        invoke_arn    = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:wskit-test-message/invocations"
+      }
+    }
+    authorizer = {
+      function_name    = "wskit-test-authorizer"
+      invoke_arn       = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:wskit-test-authorizer/invocations"
+      identity_sources = ["route.request.header.Authorization"]
+    }
+  }
+
+  assert {
+    condition     = output.deployment_triggers.redeployment != var.previous_redeployment
+    error_message = "Changing the authorizer's identity sources must create a new deployment."
+  }
+}
+
+run "unchanged_after_apply_keeps_the_deployment" {
+  command = plan
+
+  variables {
+    previous_redeployment = run.changed_authorizer_redeploys.deployment_triggers.redeployment
+    routes = {
+      "$connect"    = { integration = "connect" }
+      "$disconnect" = { integration = "disconnect" }
+      "$default"    = { integration = "message", two_way = true }
+      "hello"       = { integration = "message", two_way = true }
+      "subscribe"   = { integration = "message", two_way = true }
+      "unsubscribe" = { integration = "message", two_way = false }
+    }
+    integrations = {
+      connect = {
+        function_name        = "wskit-test-connect"
+        invoke_arn           = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:wskit-test-connect/invocations"
+        timeout_milliseconds = 10000
+      }
+      disconnect = {
+        function_name = "wskit-test-disconnect"
+        invoke_arn    = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:wskit-test-disconnect/invocations"
+      }
+      message = {
+        function_name = "wskit-test-message"
+        invoke_arn    = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:wskit-test-message/invocations"
+      }
+    }
+    authorizer = {
+      function_name    = "wskit-test-authorizer"
+      invoke_arn       = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:wskit-test-authorizer/invocations"
+      identity_sources = ["route.request.header.Authorization"]
+    }
+  }
+
+  assert {
+    condition     = aws_apigatewayv2_deployment.this[0].triggers.redeployment == var.previous_redeployment
+    error_message = "Planning the applied configuration again must not redeploy."
+  }
+}
+
+run "any_identity_source_may_be_left_to_the_authorizer" {
+  command = plan
+
+  variables {
+    authorizer = {
+      function_name    = "wskit-test-authorizer"
+      invoke_arn       = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:wskit-test-authorizer/invocations"
+      identity_sources = []
+    }
+  }
+
+  assert {
+    condition     = length(aws_apigatewayv2_authorizer.this[0].identity_sources) == 0
+    error_message = "An empty identity source list is passed through: API Gateway then invokes the authorizer for every $connect."
   }
 }
 

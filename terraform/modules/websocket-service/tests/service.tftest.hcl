@@ -57,6 +57,12 @@ mock_provider "aws" {
     }
   }
 
+  mock_resource "aws_apigatewayv2_authorizer" {
+    defaults = {
+      id = "auth123"
+    }
+  }
+
   mock_data "aws_partition" {
     defaults = {
       partition  = "aws"
@@ -76,32 +82,66 @@ variables {
   log_retention_in_days = 14
 }
 
-run "environment_follows_the_contract" {
+run "functions_come_from_the_wiring_manifests" {
+  command = plan
+
+  variables {
+    wiring   = { for name in ["authorizer", "broadcaster", "connect", "disconnect", "message"] : name => jsondecode(file("../../../lambda/${name}/wiring.json")) }
+    protocol = jsondecode(file("../../../protocol/protocol.json"))
+  }
+
+  assert {
+    condition     = toset(keys(module.functions)) == toset(keys(var.wiring))
+    error_message = "There is one function per wiring manifest under lambda/."
+  }
+
+  assert {
+    condition     = toset(keys(output.function_names)) == toset(["connect", "disconnect", "message", "authorizer"])
+    error_message = "Every manifest's function exists, the broadcaster only when enabled."
+  }
+
+  assert {
+    condition = alltrue([
+      for name in ["connect", "disconnect", "message", "authorizer"] :
+      toset(keys(module.functions[name].environment_variables)) == toset([for variable, setting in var.wiring[name].environment : variable if setting != "callback_url"])
+    ])
+    error_message = "Each function gets exactly the variables its manifest names (callback_url is null unless overridden, and left out)."
+  }
+
+  assert {
+    condition     = toset(keys(module.api.routes)) == toset(concat(["$connect", "$disconnect", "$default"], var.protocol.actions))
+    error_message = "The API has the lifecycle routes, $default and one route per protocol action."
+  }
+
+  assert {
+    condition     = toset([for key, route in module.api.routes : key if route.two_way]) == toset(concat(["$default"], var.protocol.actions))
+    error_message = "The message manifest's routes are two-way; $connect and $disconnect are not."
+  }
+}
+
+run "environment_values" {
   command = plan
 
   assert {
-    condition     = toset(keys(module.functions["connect"].environment_variables)) == toset(["WSKIT_TABLE_NAME", "WSKIT_MAX_CONNECTIONS_PER_USER", "WSKIT_LOG_LEVEL"])
-    error_message = "connect gets WSKIT_TABLE_NAME, WSKIT_MAX_CONNECTIONS_PER_USER and WSKIT_LOG_LEVEL only."
-  }
-
-  assert {
-    condition     = toset(keys(module.functions["disconnect"].environment_variables)) == toset(["WSKIT_TABLE_NAME", "WSKIT_LOG_LEVEL"])
-    error_message = "disconnect gets WSKIT_TABLE_NAME and WSKIT_LOG_LEVEL only."
-  }
-
-  assert {
-    condition     = module.functions["message"].environment_variables == tomap({ WSKIT_TABLE_NAME = "wskit-test-connections", WSKIT_PUBLIC_TOPIC_PREFIXES = "public:,news.", WSKIT_METRICS_NAMESPACE = "wskit/wskit-test", WSKIT_LOG_LEVEL = "INFO" })
-    error_message = "message gets the table, the public prefixes (comma-separated) and the log level; no callback URL unless overridden."
+    condition = module.functions["message"].environment_variables == tomap({
+      WSKIT_TABLE_NAME                = "wskit-test-connections"
+      WSKIT_PUBLIC_TOPIC_PREFIXES     = "public:,news."
+      WSKIT_MAX_TOPICS_PER_CONNECTION = "100"
+      WSKIT_METRICS_NAMESPACE         = "wskit/wskit-test"
+      WSKIT_LOG_LEVEL                 = "INFO"
+    })
+    error_message = "message gets the table, the public prefixes (comma-separated), its topic cap, the metric namespace and the log level; no callback URL unless overridden."
   }
 
   assert {
     condition = module.functions["authorizer"].environment_variables == tomap({
-      WSKIT_JWKS_URI       = "https://idp.example.com/.well-known/jwks.json"
-      WSKIT_JWT_ISSUER     = "https://idp.example.com/"
-      WSKIT_JWT_AUDIENCE   = "wskit,wskit-mobile"
-      WSKIT_JWT_ALGORITHMS = "RS256"
-      WSKIT_TOKEN_SOURCES  = "query:token"
-      WSKIT_LOG_LEVEL      = "INFO"
+      WSKIT_JWKS_URI                    = "https://idp.example.com/.well-known/jwks.json"
+      WSKIT_JWT_ISSUER                  = "https://idp.example.com/"
+      WSKIT_JWT_AUDIENCE                = "wskit,wskit-mobile"
+      WSKIT_JWT_ALGORITHMS              = "RS256"
+      WSKIT_TOKEN_SOURCES               = "query:token"
+      WSKIT_JWT_CLOCK_TOLERANCE_SECONDS = "5"
+      WSKIT_LOG_LEVEL                   = "INFO"
     })
     error_message = "The authorizer gets the JWT settings and no table."
   }
@@ -115,29 +155,62 @@ run "environment_follows_the_contract" {
     condition     = alltrue([for key in ["connect", "disconnect", "message", "authorizer"] : module.functions[key].configuration.runtime == "nodejs22.x" && module.functions[key].configuration.architecture == "arm64" && module.functions[key].configuration.handler == "index.handler"])
     error_message = "Every function runs index.handler on nodejs22.x, arm64."
   }
-}
-
-run "broadcaster_is_off_by_default" {
-  command = plan
-
-  assert {
-    condition     = output.broadcaster_source_queue_url == null && !contains(keys(output.function_names), "broadcaster")
-    error_message = "Without broadcaster.enabled there is no broadcaster function, queue or mapping."
-  }
-
-  assert {
-    condition     = toset(keys(output.function_names)) == toset(["connect", "disconnect", "message", "authorizer"])
-    error_message = "The four core functions exist."
-  }
 
   assert {
     condition     = module.monitoring.metric_namespace == module.functions["message"].environment_variables["WSKIT_METRICS_NAMESPACE"]
-    error_message = "The message function writes its fan-out metrics where the alarms look."
+    error_message = "The message function writes its metrics where the alarms look."
   }
 }
 
-run "iam_is_least_privilege" {
+run "empty_settings_are_left_out" {
+  command = plan
+
+  variables {
+    public_topic_prefixes = []
+  }
+
+  assert {
+    condition     = !contains(keys(module.functions["message"].environment_variables), "WSKIT_PUBLIC_TOPIC_PREFIXES")
+    error_message = "A setting with no value is left out of the environment (the handler's default applies)."
+  }
+}
+
+run "iam_comes_from_the_manifests" {
   command = apply
+
+  variables {
+    wiring = { for name in ["authorizer", "connect", "disconnect", "message"] : name => jsondecode(file("../../../lambda/${name}/wiring.json")) }
+  }
+
+  assert {
+    condition = alltrue([
+      for name, wiring in var.wiring : (
+        toset(flatten([for statement in jsondecode(module.functions[name].policy_json).Statement : [for action in statement.Action : action if startswith(action, "dynamodb:")] if contains(statement.Resource, "arn:aws:dynamodb:eu-west-1:123456789012:table/wskit-test-connections")]))
+        == toset([for action in wiring.permissions.dynamodb : "dynamodb:${action}"])
+      )
+    ])
+    error_message = "Each function may call exactly the DynamoDB actions on the table its manifest lists."
+  }
+
+  assert {
+    condition = alltrue([
+      for name, wiring in var.wiring : (
+        toset(flatten([for statement in jsondecode(module.functions[name].policy_json).Statement : statement.Action if contains(statement.Resource, "arn:aws:dynamodb:eu-west-1:123456789012:table/wskit-test-connections/index/byUser")]))
+        == toset([for action in wiring.permissions.dynamodbIndexes : "dynamodb:${action}"])
+      )
+    ])
+    error_message = "Each function may query the indexes exactly as its manifest lists."
+  }
+
+  assert {
+    condition = alltrue([
+      for name, wiring in var.wiring : (
+        toset(flatten([for statement in jsondecode(module.functions[name].policy_json).Statement : statement.Resource if contains(statement.Action, "execute-api:ManageConnections")]))
+        == toset([for method in wiring.permissions.manageConnections : "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/test/${method}/@connections/*"])
+      )
+    ])
+    error_message = "execute-api:ManageConnections is granted per method the manifest lists, on this stage's @connections only."
+  }
 
   assert {
     condition = alltrue(flatten([
@@ -151,51 +224,8 @@ run "iam_is_least_privilege" {
   }
 
   assert {
-    condition = alltrue(flatten([
-      for key in ["connect", "disconnect", "message", "authorizer"] : [
-        for statement in jsondecode(module.functions[key].policy_json).Statement : [
-          for resource in statement.Resource :
-          resource == "arn:aws:dynamodb:eu-west-1:123456789012:table/wskit-test-connections" || resource == "arn:aws:dynamodb:eu-west-1:123456789012:table/wskit-test-connections/index/byUser"
-        ] if anytrue([for action in statement.Action : startswith(action, "dynamodb:")])
-      ]
-    ]))
-    error_message = "DynamoDB actions are scoped to the connections table and its byUser index."
-  }
-
-  assert {
-    condition = one([
-      for statement in jsondecode(module.functions["message"].policy_json).Statement : statement.Resource if contains(statement.Action, "execute-api:ManageConnections")
-      ]) == [
-      "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/test/POST/@connections/*",
-      "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/test/GET/@connections/*",
-      "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/test/DELETE/@connections/*",
-    ]
-    error_message = "execute-api:ManageConnections is scoped to this API's stage and the @connections resource."
-  }
-
-  assert {
-    condition = one([
-      for statement in jsondecode(module.functions["connect"].policy_json).Statement : statement.Resource if contains(statement.Action, "execute-api:ManageConnections")
-      ]) == [
-      "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/test/GET/@connections/*",
-    ]
-    error_message = "connect may only ask whether a connection still exists (GET), to prune stale rows at the per-user cap."
-  }
-
-  assert {
-    condition = !anytrue(flatten([
-      for key in ["disconnect", "authorizer"] : [
-        for statement in jsondecode(module.functions[key].policy_json).Statement : contains(statement.Action, "execute-api:ManageConnections")
-      ]
-    ]))
-    error_message = "Only the functions that push to clients or check connections may call the management API."
-  }
-
-  assert {
-    condition = !anytrue([
-      for statement in jsondecode(module.functions["authorizer"].policy_json).Statement : anytrue([for action in statement.Action : startswith(action, "dynamodb:")])
-    ])
-    error_message = "The authorizer has no access to the table."
+    condition     = [for statement in jsondecode(module.functions["authorizer"].policy_json).Statement : statement.Sid] == ["WriteOwnLogs", "WriteTraces"]
+    error_message = "The authorizer's manifest lists no permission, so it gets no statement beyond its logs and traces."
   }
 }
 
@@ -208,18 +238,8 @@ run "retention_reaches_every_log_group" {
   }
 }
 
-run "routes_and_authorizer" {
+run "authorizer_and_identity_source" {
   command = plan
-
-  assert {
-    condition     = toset(keys(module.api.routes)) == toset(["$connect", "$disconnect", "$default", "hello", "ping", "subscribe", "unsubscribe", "publish", "sendmessage"])
-    error_message = "The API has the lifecycle routes and every protocol action."
-  }
-
-  assert {
-    condition     = toset([for key, route in module.api.routes : key if route.two_way]) == toset(["$default", "hello", "ping", "subscribe", "unsubscribe", "publish", "sendmessage"])
-    error_message = "Every message route is two-way; $connect and $disconnect are not."
-  }
 
   assert {
     condition     = [for key, route in module.api.routes : key if route.authorization_type == "CUSTOM"] == ["$connect"]
@@ -228,7 +248,7 @@ run "routes_and_authorizer" {
 
   assert {
     condition     = module.api.authorizer_identity_sources == tolist(["route.request.querystring.token"])
-    error_message = "The identity source follows the default token source, the query string."
+    error_message = "One token source is required as the identity source."
   }
 }
 
@@ -250,26 +270,44 @@ run "header_token_source_moves_the_identity_source" {
   }
 }
 
+run "several_token_sources_require_none_of_them" {
+  command = plan
+
+  variables {
+    token_sources = ["query:token", "header:Authorization"]
+  }
+
+  assert {
+    condition     = length(module.api.authorizer_identity_sources) == 0
+    error_message = "With two token sources API Gateway must not require either: no identity source, the authorizer runs for every $connect and refuses one without a token."
+  }
+
+  assert {
+    condition     = module.functions["authorizer"].environment_variables["WSKIT_TOKEN_SOURCES"] == "query:token,header:Authorization"
+    error_message = "The authorizer looks in both places, in order."
+  }
+}
+
 run "broadcaster_enabled_from_a_queue" {
   command = apply
 
   variables {
     broadcaster = {
       enabled               = true
-      environment_variables = { WSKIT_BROADCASTER_STREAM_MAPPING = "topic=topic,data=payload" }
+      environment_variables = { WSKIT_STREAM_TOPIC_ATTRIBUTE = "channel" }
     }
   }
 
   assert {
     condition = module.functions["broadcaster"].environment_variables == tomap({
-      WSKIT_TABLE_NAME                 = "wskit-test-connections"
-      WSKIT_API_ID                     = "a1b2c3d4e5"
-      WSKIT_STAGE                      = "test"
-      WSKIT_METRICS_NAMESPACE          = "wskit/wskit-test"
-      WSKIT_LOG_LEVEL                  = "INFO"
-      WSKIT_BROADCASTER_STREAM_MAPPING = "topic=topic,data=payload"
+      WSKIT_TABLE_NAME             = "wskit-test-connections"
+      WSKIT_API_ID                 = "a1b2c3d4e5"
+      WSKIT_STAGE                  = "test"
+      WSKIT_METRICS_NAMESPACE      = "wskit/wskit-test"
+      WSKIT_LOG_LEVEL              = "INFO"
+      WSKIT_STREAM_TOPIC_ATTRIBUTE = "channel"
     })
-    error_message = "The broadcaster builds its callback URL from WSKIT_API_ID and WSKIT_STAGE."
+    error_message = "The broadcaster builds its callback URL from WSKIT_API_ID and WSKIT_STAGE; its own mapping passes through."
   }
 
   assert {
@@ -283,16 +321,6 @@ run "broadcaster_enabled_from_a_queue" {
   }
 
   assert {
-    condition = one([
-      for statement in jsondecode(module.functions["broadcaster"].policy_json).Statement : statement.Resource if contains(statement.Action, "execute-api:ManageConnections")
-      ]) == [
-      "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/test/POST/@connections/*",
-      "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/test/DELETE/@connections/*",
-    ]
-    error_message = "The broadcaster may post to and disconnect this stage's connections only."
-  }
-
-  assert {
     condition     = contains(module.monitoring.alarm_names, "wskit-test-broadcaster-failure-queue-depth")
     error_message = "The broadcaster's failure queue is alarmed."
   }
@@ -301,6 +329,24 @@ run "broadcaster_enabled_from_a_queue" {
     condition     = contains(module.monitoring.alarm_names, "wskit-test-wskit-broadcaster-failed-deliveries") && contains(module.monitoring.alarm_names, "wskit-test-wskit-message-failed-deliveries")
     error_message = "Failed deliveries are alarmed for both senders, in the namespace their WSKIT_METRICS_NAMESPACE names."
   }
+
+  assert {
+    condition     = contains(module.monitoring.alarm_names, "wskit-test-broadcaster-faults")
+    error_message = "The broadcaster's faults are alarmed once it exists."
+  }
+}
+
+run "broadcaster_cannot_override_what_its_manifest_sets" {
+  command = plan
+
+  variables {
+    broadcaster = {
+      enabled               = true
+      environment_variables = { WSKIT_TABLE_NAME = "another-table" }
+    }
+  }
+
+  expect_failures = [data.aws_partition.current]
 }
 
 run "callback_override_only_when_set" {
@@ -313,7 +359,7 @@ run "callback_override_only_when_set" {
 
   assert {
     condition     = alltrue([for key in ["connect", "message", "broadcaster"] : module.functions[key].environment_variables["WSKIT_CALLBACK_URL"] == "https://ws-internal.example.com/test"])
-    error_message = "An override reaches the connect, message and broadcaster functions."
+    error_message = "An override reaches the functions whose manifests read callback_url."
   }
 
   assert {
@@ -333,6 +379,56 @@ run "urls" {
   assert {
     condition     = output.callback_url == "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/test"
     error_message = "The callback URL is https://<apiId>.execute-api.<region>.amazonaws.com/<stage>."
+  }
+}
+
+run "urls_in_china" {
+  command = apply
+
+  override_data {
+    target = module.api.data.aws_partition.current
+    values = {
+      partition  = "aws-cn"
+      dns_suffix = "amazonaws.com.cn"
+    }
+  }
+
+  override_data {
+    target = module.api.data.aws_region.current
+    values = {
+      id   = "cn-north-1"
+      name = "cn-north-1"
+    }
+  }
+
+  assert {
+    condition     = output.callback_url == "https://a1b2c3d4e5.execute-api.cn-north-1.amazonaws.com.cn/test" && output.wss_url == "wss://a1b2c3d4e5.execute-api.cn-north-1.amazonaws.com.cn/test"
+    error_message = "In China the URLs use the partition's DNS suffix, amazonaws.com.cn."
+  }
+}
+
+run "urls_in_govcloud" {
+  command = apply
+
+  override_data {
+    target = module.api.data.aws_partition.current
+    values = {
+      partition  = "aws-us-gov"
+      dns_suffix = "amazonaws.com"
+    }
+  }
+
+  override_data {
+    target = module.api.data.aws_region.current
+    values = {
+      id   = "us-gov-west-1"
+      name = "us-gov-west-1"
+    }
+  }
+
+  assert {
+    condition     = output.callback_url == "https://a1b2c3d4e5.execute-api.us-gov-west-1.amazonaws.com/test"
+    error_message = "In GovCloud the callback URL uses amazonaws.com with the us-gov Region."
   }
 }
 
@@ -384,8 +480,234 @@ run "unsafe_algorithms_are_rejected" {
   command = plan
 
   variables {
-    jwt_algorithms = ["HS256"]
+    jwt_algorithms = ["RS256", "HS256"]
   }
 
-  expect_failures = [var.jwt_algorithms]
+  expect_failures = [data.aws_partition.current]
+}
+
+run "eddsa_is_rejected_like_the_authorizer_does" {
+  command = plan
+
+  variables {
+    jwt_algorithms = ["EdDSA"]
+  }
+
+  expect_failures = [data.aws_partition.current]
+}
+
+run "every_protocol_algorithm_is_accepted" {
+  command = plan
+
+  variables {
+    jwt_algorithms = jsondecode(file("../../../protocol/protocol.json")).jwtAlgorithms
+  }
+
+  assert {
+    condition     = module.functions["authorizer"].environment_variables["WSKIT_JWT_ALGORITHMS"] == "RS256,RS384,RS512,PS256,PS384,PS512,ES256,ES384,ES512"
+    error_message = "Every algorithm the authorizer verifies is accepted."
+  }
+}
+
+run "public_prefix_user_colon_is_refused" {
+  command = plan
+
+  variables {
+    public_topic_prefixes = ["public:", "user:"]
+  }
+
+  expect_failures = [data.aws_partition.current]
+}
+
+run "public_prefix_user_is_refused" {
+  command = plan
+
+  variables {
+    public_topic_prefixes = ["user"]
+  }
+
+  expect_failures = [data.aws_partition.current]
+}
+
+run "public_prefix_inside_user_topics_is_refused" {
+  command = plan
+
+  variables {
+    public_topic_prefixes = ["user:alice"]
+  }
+
+  expect_failures = [data.aws_partition.current]
+}
+
+run "public_prefix_outside_the_grammar_is_refused" {
+  command = plan
+
+  variables {
+    public_topic_prefixes = ["has space"]
+  }
+
+  expect_failures = [data.aws_partition.current]
+}
+
+run "public_prefixes_that_only_look_alike_are_accepted" {
+  command = plan
+
+  variables {
+    public_topic_prefixes = ["users.", "u", "userland:", "équipe:", "auth0|tenant/"]
+  }
+
+  assert {
+    condition     = module.functions["message"].environment_variables["WSKIT_PUBLIC_TOPIC_PREFIXES"] == "users.,u,userland:,équipe:,auth0|tenant/"
+    error_message = "Prefixes that end at a boundary before user: topics, and any visible Unicode, are accepted."
+  }
+}
+
+run "unknown_setting_in_a_manifest_fails_the_plan" {
+  command = plan
+
+  variables {
+    repository_root = "tests/fixtures/repo-unknown-setting"
+  }
+
+  expect_failures = [data.aws_partition.current]
+}
+
+run "application_routes" {
+  command = apply
+
+  variables {
+    application_routes = {
+      chat_message = { action = "publish" }
+      chat_typing  = { function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:team-typing", two_way = true }
+      audit_event  = { function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:team-audit" }
+    }
+  }
+
+  assert {
+    condition     = module.api.routes["chat_message"].two_way && output.settings.action_aliases == "chat_message=publish"
+    error_message = "An alias route goes to the message router as a two-way route, and the action_aliases setting carries route=action."
+  }
+
+  assert {
+    condition     = lookup(module.functions["message"].environment_variables, "WSKIT_ACTION_ALIASES", "chat_message=publish") == "chat_message=publish"
+    error_message = "Where the message manifest maps WSKIT_ACTION_ALIASES to action_aliases, the router gets the aliases."
+  }
+
+  assert {
+    condition     = module.api.routes["chat_typing"].two_way && !module.api.routes["audit_event"].two_way
+    error_message = "A team's function route is two-way only when asked."
+  }
+
+  assert {
+    condition     = module.api.integration_uris["app-chat_typing"] == "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:team-typing/invocations"
+    error_message = "A team's function is integrated through its invoke URI."
+  }
+
+  assert {
+    condition     = module.api.route_permissions["chat_typing"] == { function_name = "arn:aws:lambda:eu-west-1:123456789012:function:team-typing", source_arn = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/test/chat_typing" }
+    error_message = "API Gateway may invoke the team's function for that route of this stage only."
+  }
+}
+
+run "application_route_cannot_take_a_protocol_action" {
+  command = plan
+
+  variables {
+    application_routes = {
+      publish = { function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:team-publish" }
+    }
+  }
+
+  expect_failures = [data.aws_partition.current]
+}
+
+run "application_route_alias_must_name_a_protocol_action" {
+  command = plan
+
+  variables {
+    application_routes = {
+      chat_message = { action = "shout" }
+    }
+  }
+
+  expect_failures = [data.aws_partition.current]
+}
+
+run "application_route_cannot_take_a_lifecycle_route" {
+  command = plan
+
+  variables {
+    application_routes = {
+      "$default" = { function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:team-default" }
+    }
+  }
+
+  expect_failures = [var.application_routes]
+}
+
+run "functions_from_s3_objects" {
+  command = plan
+
+  variables {
+    lambda_package_dir = null
+    lambda_s3_packages = {
+      for name in ["connect", "disconnect", "message", "authorizer"] : name => {
+        bucket  = "wskit-artifacts"
+        key     = "wskit/0.2.0/${name}.zip"
+        version = "v-${name}"
+      }
+    }
+  }
+
+  assert {
+    condition = alltrue([for name in ["connect", "disconnect", "message", "authorizer"] :
+      module.functions[name].code.package_path == null &&
+      module.functions[name].code.s3_bucket == "wskit-artifacts" &&
+      module.functions[name].code.s3_key == "wskit/0.2.0/${name}.zip" &&
+      module.functions[name].code.s3_object_version == "v-${name}"
+    ])
+    error_message = "Each function deploys from its uploaded object version."
+  }
+}
+
+run "reserved_concurrency_per_function" {
+  command = plan
+
+  variables {
+    reserved_concurrent_executions = { message = 200, connect = 50, authorizer = 50 }
+  }
+
+  assert {
+    condition     = module.functions["message"].configuration.reserved_concurrent_executions == 200 && module.functions["connect"].configuration.reserved_concurrent_executions == 50 && module.functions["disconnect"].configuration.reserved_concurrent_executions == -1
+    error_message = "Reservations reach the functions they name; the others stay unreserved."
+  }
+}
+
+run "unknown_function_names_fail_the_plan" {
+  command = plan
+
+  variables {
+    reserved_concurrent_executions = { mesage = 200 }
+  }
+
+  expect_failures = [data.aws_partition.current]
+}
+
+run "alarms_follow_the_functions" {
+  command = plan
+
+  assert {
+    condition = toset(module.monitoring.alarm_names) == toset([
+      "wskit-test-api-execution-errors", "wskit-test-api-integration-latency-p99",
+      "wskit-test-lambda-connect-errors", "wskit-test-lambda-connect-throttles",
+      "wskit-test-lambda-disconnect-errors", "wskit-test-lambda-disconnect-throttles",
+      "wskit-test-lambda-message-errors", "wskit-test-lambda-message-throttles",
+      "wskit-test-lambda-authorizer-throttles",
+      "wskit-test-connect-faults", "wskit-test-disconnect-faults", "wskit-test-message-faults", "wskit-test-authorizer-faults",
+      "wskit-test-authorizer-jwks-unavailable", "wskit-test-refusals-spike",
+      "wskit-test-dynamodb-throttles", "wskit-test-dynamodb-system-errors",
+      "wskit-test-wskit-message-failed-deliveries", "wskit-test-wskit-message-management-api-throttled", "wskit-test-wskit-message-fan-out-duration-p99",
+    ])
+    error_message = "Faults, throttles, JWKS outages, DynamoDB and fan-out problems page; the authorizer's Lambda Errors and IntegrationError do not."
+  }
 }

@@ -19,9 +19,21 @@ module "monitoring" {
     authorizer = "wskit-example-authorizer"
   }
 
-  authorizer_denials = {
-    log_group_name = "/aws/lambda/wskit-example-authorizer"
-    threshold      = 100
+  # The authorizer's Lambda Errors are its refusals (it throws Unauthorized): no Errors alarm.
+  error_alarm_excluded_functions = ["authorizer"]
+
+  authorizer = {
+    service = "wskit-authorizer"
+  }
+
+  refusals = {
+    services  = ["wskit-authorizer", "wskit-connect"]
+    threshold = 100
+  }
+
+  table = {
+    name       = "wskit-example-connections"
+    operations = ["PutItem", "DeleteItem", "Query"]
   }
 
   create_sns_topic      = true

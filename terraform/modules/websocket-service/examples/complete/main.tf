@@ -11,11 +11,13 @@ variable "hosted_zone_id" {
 # Custom domain, header or query tokens, public topics, a broadcaster fed by an SQS
 # queue the module creates, and alarms to an SNS topic.
 module "websocket" {
-  source = "../.."
+  # How another team pins the module: a git source at a release tag. The repository's checks
+  # rewrite this source to the local module, so the example validates against this tree.
+  source = "git::https://github.com/<org>/wskit.git//terraform/modules/websocket-service?ref=v0.2.0"
 
   name               = "wskit-complete"
   stage_name         = "live"
-  lambda_package_dir = "${path.root}/../../../../../dist/lambda"
+  lambda_package_dir = "${path.root}/dist/lambda" # the zips ./build.sh writes, copied here by your pipeline
 
   jwks_uri       = "https://idp.example.com/.well-known/jwks.json"
   jwt_issuer     = "https://idp.example.com/"

@@ -4,10 +4,12 @@ provider "aws" {
 
 # Everything wskit needs with the defaults: run ./build.sh first.
 module "websocket" {
-  source = "../.."
+  # How another team pins the module: a git source at a release tag. The repository's checks
+  # rewrite this source to the local module, so the example validates against this tree.
+  source = "git::https://github.com/<org>/wskit.git//terraform/modules/websocket-service?ref=v0.2.0"
 
   name               = "wskit-example"
-  lambda_package_dir = "${path.root}/../../../../../dist/lambda"
+  lambda_package_dir = "${path.root}/dist/lambda" # the zips ./build.sh writes, copied here by your pipeline
 
   jwks_uri     = "https://idp.example.com/.well-known/jwks.json"
   jwt_issuer   = "https://idp.example.com/"
