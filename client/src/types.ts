@@ -1,5 +1,6 @@
 /** The public types of the client, shared by its parts. */
 import type { BackoffOptions } from './backoff';
+import type { WskitClient } from './client';
 import type { Environment } from './environment';
 import type { WskitError } from './errors';
 import type { PushedMessage } from './protocol';
@@ -124,7 +125,7 @@ export interface ClientObserver {
 
 /** The client as an extension sees it. */
 export interface ExtensionHost {
-  readonly client: import('./client').WskitClient;
+  readonly client: WskitClient;
   emit<K extends keyof ClientEvents>(event: K, payload: ClientEvents[K]): void;
   observe(observer: ClientObserver): void;
   /** When the oldest unanswered request of the connection in use was sent (epoch ms). */
