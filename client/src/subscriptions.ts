@@ -419,7 +419,8 @@ export class Subscriptions {
   /** Degraded mode: one poll of a topic over HTTP. */
   async poll(topic: string): Promise<void> {
     const stream = this.#streams.get(topic);
-    if (!stream || stream.fetching) return;
+    // A fetch scheduled already (a hole's wait, a Retry-After) runs at its time.
+    if (!stream || stream.fetching || stream.timer) return;
     if (stream.last !== undefined) return this.#fetch(topic, stream);
     // Not subscribed yet: a one-message page says how far the topic is.
     let reply: HistoryReply;
