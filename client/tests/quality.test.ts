@@ -112,7 +112,7 @@ describe('quality, reporter and traceparent (own protocol server behind a delayi
     await waitFor(() => server.reports.length >= 1, 'a first report');
     proxy.refuse = true;
     proxy.dropAll();
-    await waitFor(() => client.state !== 'open', 'offline');
+    await waitFor(() => client.stats.disconnects === 1, 'offline');
     const before = server.reports.length;
     await waitFor(() => reporter.dropped >= 2, 'overflow', 5000);
     expect(reporter.pending).toBe(3);

@@ -120,7 +120,8 @@ export async function dropsWhileStreaming(s: Scenario, drops = 5, rate = 50): Pr
       await sleep(500);
       await waitFor(() => subscriber.state === 'open', `open before drop ${i + 1}`);
       proxy.dropAll();
-      await waitFor(() => subscriber.state !== 'open', `drop ${i + 1} noticed`);
+      // counted, not polled: with full jitter the reconnect can be back within the polling interval
+      await waitFor(() => subscriber.stats.disconnects === i + 1, `drop ${i + 1} noticed`);
     }
   });
   await expectExactlyOnceInOrder(received, published);
@@ -164,7 +165,7 @@ export async function gapOlderThanRetention(s: Scenario): Promise<void> {
 
   proxy.refuse = true;
   proxy.dropAll();
-  await waitFor(() => subscriber.state !== 'open', 'the subscriber away');
+  await waitFor(() => subscriber.stats.disconnects === 1, 'the subscriber away');
   const extra = 20;
   const acks: number[] = [];
   for (let n = 5; n < 5 + s.target.retain + extra; n++) acks.push(((await publisher.publish(topic, { p: 0, n })) as { seq: number }).seq);
