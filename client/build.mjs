@@ -1,19 +1,23 @@
-// Builds the browser/Node ESM bundle of the SDK and its type declarations:
-//   dist/wskit-client.js    ESM, minified, no runtime dependencies
-//   dist/wskit-client.d.ts  the public types (re-exports dist/types/index.d.ts)
-// and prints the bundle's minified and gzipped sizes.
-import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+// Builds @wskit/client:
+//   dist/index.mjs, dist/index.cjs   the package (ESM and CommonJS, not minified); they import
+//                                    @wskit/protocol, a dependency of the package
+//   dist/types/*.d.ts                its declarations (they import types from @wskit/protocol)
+//   dist/wskit-client.js             the self-contained browser bundle (ESM, minified, with
+//                                    @wskit/protocol inside, no imports) the demo page loads,
+//                                    and `@wskit/client/browser` for a page without a bundler
+//   dist/wskit-client.d.ts           its types
+// and prints the browser bundle's minified and gzipped sizes.
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
+import { buildPackage } from '../scripts/build-package.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dist = join(here, 'dist');
 
-rmSync(dist, { recursive: true, force: true });
-mkdirSync(dist, { recursive: true });
+await buildPackage({ dir: here, formats: ['esm', 'cjs'], bundleWorkspaceDependencies: false });
 
 const result = await build({
   entryPoints: [join(here, 'src/index.ts')],
@@ -34,21 +38,9 @@ const externals = Object.values(result.metafile.outputs).flatMap((o) => o.import
 if (externals.length > 0) {
   throw new Error(`the browser build must not import anything, found: ${externals.map((i) => i.path).join(', ')}`);
 }
-
-const tsc = join(here, '..', 'node_modules', 'typescript', 'bin', 'tsc');
-execFileSync(process.execPath, [tsc, '-p', join(here, 'tsconfig.build.json')], { stdio: 'inherit' });
-// The sources are compiled as CommonJS in the monorepo (extensionless relative imports);
-// ESM consumers resolving these declarations need explicit `.js` extensions.
-const typesDir = join(dist, 'types');
-for (const file of readdirSync(typesDir)) {
-  const path = join(typesDir, file);
-  const text = readFileSync(path, 'utf8').replace(/(from\s+['"])(\.\/[^'"]+?)(['"])/g, (_m, a, spec, b) =>
-    spec.endsWith('.js') ? `${a}${spec}${b}` : `${a}${spec}.js${b}`,
-  );
-  writeFileSync(path, text);
-}
 writeFileSync(join(dist, 'wskit-client.d.ts'), "export * from './types/index.js';\n");
 
 const code = readFileSync(join(dist, 'wskit-client.js'));
 const gzipped = gzipSync(code, { level: 9 });
-console.log(`dist/wskit-client.js  ${code.length} B minified, ${gzipped.length} B gzipped`);
+// On stderr: `npm pack --json` (which runs this as prepack) keeps stdout for its JSON.
+console.error(`dist/wskit-client.js  ${code.length} B minified, ${gzipped.length} B gzipped`);

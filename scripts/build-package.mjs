@@ -1,8 +1,8 @@
 // Builds a publishable wskit package (@wskit/protocol, @wskit/client): esbuild bundles
 // src/index.ts into dist/index.mjs (ESM) and, when asked, dist/index.cjs (CommonJS); tsc
 // writes the declarations to dist/types. Nothing is bundled in but the package's own code
-// and the @wskit packages it imports (they are built from source through the
-// `wskit-source` condition); other dependencies stay imports.
+// and, unless `bundleWorkspaceDependencies` is false, the @wskit packages it imports (built
+// from source through the `wskit-source` condition); other dependencies stay imports.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -20,15 +20,17 @@ function declarationFiles(dir) {
 }
 
 /**
- * @param {{ dir: URL | string, formats?: Array<'esm' | 'cjs'>, platform?: 'neutral' | 'node' | 'browser', target?: string }} options
+ * @param {{ dir: URL | string, formats?: Array<'esm' | 'cjs'>, platform?: 'neutral' | 'node' | 'browser', target?: string, bundleWorkspaceDependencies?: boolean }} options
  */
-export async function buildPackage({ dir, formats = ['esm'], platform = 'neutral', target = 'es2022' }) {
+export async function buildPackage({ dir, formats = ['esm'], platform = 'neutral', target = 'es2022', bundleWorkspaceDependencies = true }) {
   const packageDir = typeof dir === 'string' ? dir : fileURLToPath(dir);
   const dist = path.join(packageDir, 'dist');
   rmSync(dist, { recursive: true, force: true });
   mkdirSync(dist, { recursive: true });
   const manifest = JSON.parse(readFileSync(path.join(packageDir, 'package.json'), 'utf8'));
-  const external = Object.keys({ ...manifest.dependencies, ...manifest.peerDependencies }).filter((name) => !name.startsWith('@wskit/'));
+  const external = Object.keys({ ...manifest.dependencies, ...manifest.peerDependencies }).filter(
+    (name) => !bundleWorkspaceDependencies || !name.startsWith('@wskit/'),
+  );
   for (const format of formats) {
     await build({
       entryPoints: [path.join(packageDir, 'src', 'index.ts')],

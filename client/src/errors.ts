@@ -1,16 +1,9 @@
-/**
- * Codes a server sends in `{"type":"error"}` replies (wire protocol v1), plus the codes
- * the client itself uses when a request cannot get a server reply.
- */
-export type ServerErrorCode =
-  | 'BAD_REQUEST'
-  | 'UNKNOWN_ACTION'
-  | 'FORBIDDEN'
-  | 'RATE_LIMITED'
-  | 'PAYLOAD_TOO_LARGE'
-  | 'TOKEN_EXPIRED'
-  | 'INTERNAL';
+import type { ErrorCode } from '@wskit/protocol';
 
+/** Codes a server sends in `{"type":"error"}` replies (wire protocol v1, `ERROR_CODES`). */
+export type ServerErrorCode = ErrorCode;
+
+/** Codes the client itself uses when a request cannot get a server reply. */
 export type ClientErrorCode =
   /** No reply arrived within the request's timeout (the server may still have acted). */
   | 'TIMEOUT'
@@ -19,7 +12,13 @@ export type ClientErrorCode =
   /** The connection closed after the frame was sent and before its reply arrived. */
   | 'CONNECTION_LOST'
   /** The client was closed (by `close()`, or after `maxRetries`) before the send completed. */
-  | 'CLOSED';
+  | 'CLOSED'
+  /** `request(..., { queue: false })` while no connection was usable: nothing was sent. */
+  | 'NOT_CONNECTED'
+  /** The server sent a frame that is not JSON. */
+  | 'BAD_FRAME'
+  /** The server answered with a reply the client cannot use (e.g. no `welcome` to `hello`). */
+  | 'BAD_REPLY';
 
 export type WskitErrorCode = ServerErrorCode | ClientErrorCode | (string & {});
 

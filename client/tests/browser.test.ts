@@ -58,6 +58,8 @@ describe('in chromium', () => {
       format: 'esm',
       platform: 'browser',
       target: ['es2022'],
+      // @wskit/protocol from its TypeScript sources, as client/build.mjs bundles it
+      conditions: ['wskit-source', 'module'],
       write: false,
     });
     const code = bundle.outputFiles[0]!.contents;
