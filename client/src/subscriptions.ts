@@ -52,8 +52,12 @@ interface Stream {
   legacy?: boolean;
 }
 
-/** Hole fetches that may find it still open before its messages count as lost. */
-const MAX_MISSES = 3;
+/**
+ * Hole fetches that may find it still open before its messages count as lost. They wait
+ * reorderWaitMs, then twice that, and so on: with the default 1 s, 1 + 2 + 4 + 8 s, longer
+ * than a server takes to store a message it has numbered or give it up (see TopicHistory).
+ */
+const MAX_MISSES = 4;
 
 const retryable = (code: string) => code === 'TIMEOUT' || code === 'RATE_LIMITED' || code === 'INTERNAL';
 const lostWithLink = (code: string) => code === 'CONNECTION_LOST' || code === 'CLOSED' || code === 'NOT_CONNECTED' || code === 'TOKEN_EXPIRED';
@@ -329,6 +333,15 @@ export class Subscriptions {
       return;
     }
     stream.legacy = false;
+    if (stream.last !== undefined && seq < stream.last) {
+      // The topic's numbering started again: what was after seq in the old numbering is
+      // not coming, and the new numbers start over.
+      this.host.stats.unrecoveredGaps++;
+      this.host.emit('gap', { topic, from: seq + 1, to: stream.last, reason: 'reset' });
+      stream.buffer.clear();
+      stream.last = seq;
+      stream.target = seq;
+    }
     if (stream.last === undefined) stream.last = stream.from ?? seq;
     if (seq > stream.target) stream.target = seq;
     this.#accept(topic, stream, stream.early.splice(0));
@@ -407,10 +420,16 @@ export class Subscriptions {
     }
     if (stream.buffer.size > 0 || stream.last! < stream.target) {
       // Still a hole after asking the server: the message may be assigned and not yet
-      // stored. Ask again a few times, then report it lost.
+      // stored. Ask again a few times, waiting longer each time, then report it lost.
       if (++stream.misses > MAX_MISSES) {
         const firstHeld = Math.min(...stream.buffer.keys());
         this.#skipTo(topic, stream, Number.isFinite(firstHeld) ? firstHeld - 1 : stream.target, 'unavailable');
+      } else if (!stream.timer) {
+        stream.timer = setTimeout(() => {
+          stream.timer = undefined;
+          void this.#fetch(topic, stream);
+        }, this.options.reorderWaitMs * 2 ** (stream.misses - 1));
+        return;
       }
     }
     this.#schedule(topic, stream);

@@ -89,8 +89,10 @@ export interface ClientEvents {
    * Messages `from`..`to` (sequence numbers, inclusive) of `topic` are gone (older than the
    * server retains, or the server could not serve them) and were not delivered. The messages
    * after `to` follow in order. Reload what the application derives from this topic.
+   * `reset`: the topic's numbering started again (the server forgot it, e.g. after a long
+   * idle time); `from`..`to` are then the old numbers that were not seen.
    */
-  gap: { topic: string; from: number; to: number; reason: 'retention' | 'unavailable' };
+  gap: { topic: string; from: number; to: number; reason: 'retention' | 'unavailable' | 'reset' };
   /** Every pushed message, after duplicate suppression, per topic in `seq` order. */
   message: PushedMessage;
   /** The host went online or offline (browsers). */

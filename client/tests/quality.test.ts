@@ -132,9 +132,9 @@ describe('quality, reporter and traceparent (own protocol server behind a delayi
     await client.whenOpen();
     await waitFor(() => reporter.dropped >= 3, 'three refused reports');
     expect(reporter.pending).toBeLessThanOrEqual(1);
-    // every report frame carried a new report: none was sent twice
-    const sentFrames = server.live[0]!.frames.filter((f) => f.action === 'report').map((f) => JSON.stringify(f.report));
-    expect(new Set(sentFrames).size).toBe(sentFrames.length);
+    // Every report frame is a report that was then dropped (one more may be on its way):
+    // none was sent twice. (Two reports of equal periods may look alike; their count tells.)
+    const sentFrames = server.live[0]!.frames.filter((f) => f.action === 'report');
     expect(sentFrames.length).toBeLessThanOrEqual(reporter.dropped + 1);
     expect(server.reports).toHaveLength(0);
   });

@@ -50,6 +50,12 @@ Options:
                                    busy (default 1000); beyond it the integration is throttled
   --action-alias <name>=<action>   a route key that stands for a protocol action, e.g.
                                    chat_message=publish; repeatable
+  --frame-rate-limit <n>           frames one connection may send per window (default 120, 0 = none)
+  --publish-rate-limit <n>         publishes one user may make per window (default 100, 0 = none)
+  --rate-limit-window <seconds>    the rate-limit window (default 10)
+  --history-retention <seconds>    how long published messages stay retrievable for resume
+                                   (default 600; 0 = keep none, seq is still assigned)
+  --history-max-messages <n>       how many of a topic's latest messages stay retrievable (default 1000)
   --log-level <level>              WSKIT_LOG_LEVEL for the functions (default INFO)
   --quiet                          do not print the functions' logs and connection events
   --no-build                       never build (./build.sh, client/build.mjs), even when stale
@@ -83,6 +89,11 @@ try {
       'management-burst': { type: 'string' },
       'function-queue-limit': { type: 'string' },
       'action-alias': { type: 'string', multiple: true },
+      'frame-rate-limit': { type: 'string' },
+      'publish-rate-limit': { type: 'string' },
+      'rate-limit-window': { type: 'string' },
+      'history-retention': { type: 'string' },
+      'history-max-messages': { type: 'string' },
       'log-level': { type: 'string' },
       quiet: { type: 'boolean' },
       'no-build': { type: 'boolean' },
@@ -237,6 +248,15 @@ try {
     managementBurst: integer('management-burst', args['management-burst'], { min: 1 }),
     functionQueueLimit: integer('function-queue-limit', args['function-queue-limit']),
     actionAliases,
+    rateLimits: {
+      framesPerConnection: integer('frame-rate-limit', args['frame-rate-limit']),
+      publishesPerUser: integer('publish-rate-limit', args['publish-rate-limit']),
+      windowSeconds: integer('rate-limit-window', args['rate-limit-window'], { min: 1 }),
+    },
+    history: {
+      retentionSeconds: integer('history-retention', args['history-retention']),
+      maxMessages: integer('history-max-messages', args['history-max-messages'], { min: 1 }),
+    },
     logLevel: args['log-level'],
     functionLogs: !quiet,
     accessLog: quiet ? undefined : accessLog,

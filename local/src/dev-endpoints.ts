@@ -8,6 +8,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type * as http from 'node:http';
 import * as path from 'node:path';
+import { topicProblem } from '@wskit/protocol';
 import type { DevIdentityProvider } from './dev-idp';
 import type { FunctionPool } from './functions';
 import { discardBody, isLoopback, isLoopbackHost, jsonResponse, readBody, sourceIpOf } from './http-util';
@@ -96,7 +97,18 @@ export function createDevEndpoints(o: DevEndpointsOptions) {
     const messages = Array.isArray(parsed) ? parsed : [parsed];
     if (messages.length === 0 || messages.length > 10) return jsonResponse(res, 400, { message: usage });
     const sentAt = Date.now();
-    const records = messages.map((message) => {
+    // What can never be published is refused here, with the reason: the broadcaster would
+    // only drop it (and log why).
+    const problems = messages.map((message: unknown) => {
+      if (message === null || typeof message !== 'object' || Array.isArray(message)) return 'not a JSON object {"topic", "data"}';
+      const fields = message as Record<string, unknown>;
+      const problem = topicProblem(Object.hasOwn(fields, 'topic') ? fields.topic : undefined);
+      if (problem) return problem;
+      if (!Object.hasOwn(fields, 'data')) return '"data" is required';
+      return undefined;
+    });
+    const records = messages.map((message, index) => {
+      if (problems[index]) return undefined;
       const messageId = randomUUID();
       const text = JSON.stringify(message) ?? 'null';
       return {
@@ -116,16 +128,22 @@ export function createDevEndpoints(o: DevEndpointsOptions) {
         awsRegion: REGION,
       };
     });
-    const outcome = await o.functions.invoke(o.broadcaster, { Records: records });
-    if (!outcome.ok) {
-      if (outcome.throttled) return jsonResponse(res, 429, { message: 'Too Many Requests: the broadcaster is throttled (its invocation queue is full)' });
-      return jsonResponse(res, 502, { message: `the broadcaster failed: ${outcome.error.errorType}: ${outcome.error.errorMessage}` });
+    const sent = records.filter((record): record is NonNullable<typeof record> => record !== undefined);
+    let failures = new Set<string>();
+    if (sent.length > 0) {
+      const outcome = await o.functions.invoke(o.broadcaster, { Records: sent });
+      if (!outcome.ok) {
+        if (outcome.throttled) return jsonResponse(res, 429, { message: 'Too Many Requests: the broadcaster is throttled (its invocation queue is full)' });
+        return jsonResponse(res, 502, { message: `the broadcaster failed: ${outcome.error.errorType}: ${outcome.error.errorMessage}` });
+      }
+      const reported = (outcome.result as { batchItemFailures?: unknown } | null | undefined)?.batchItemFailures;
+      failures = new Set((Array.isArray(reported) ? reported : []).map((f) => String((f as { itemIdentifier?: unknown } | null)?.itemIdentifier)));
     }
-    const reported = (outcome.result as { batchItemFailures?: unknown } | null | undefined)?.batchItemFailures;
-    const failures = new Set(
-      (Array.isArray(reported) ? reported : []).map((f) => String((f as { itemIdentifier?: unknown } | null)?.itemIdentifier)),
+    const results = records.map((record, index) =>
+      record === undefined
+        ? { status: 'refused', reason: problems[index] }
+        : { messageId: record.messageId, status: failures.has(record.messageId) ? 'failed' : 'delivered' },
     );
-    const results = records.map((r) => ({ messageId: r.messageId, status: failures.has(r.messageId) ? 'failed' : 'delivered' }));
     return jsonResponse(res, 200, { results });
   }
 

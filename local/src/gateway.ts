@@ -88,6 +88,16 @@ export interface GatewayOptions {
   /** Setting jwt_clock_tolerance_seconds; default unset (the authorizer's default). */
   jwtClockToleranceSeconds?: number;
   /**
+   * Settings frame_rate_limit, publish_rate_limit and rate_limit_window_seconds (frames per
+   * connection and publishes per user per window; 0 = no limit); default unset (the message
+   * handler's defaults: 120 frames and 100 publishes per 10 s).
+   */
+  rateLimits?: { framesPerConnection?: number; publishesPerUser?: number; windowSeconds?: number };
+  /** Setting slot_settle_seconds: how young a connection is never reclaimed from its user slot; default unset (30 s). */
+  slotSettleSeconds?: number;
+  /** Settings history_retention_seconds and history_max_messages; default unset (600 s, 1,000 messages). */
+  history?: { retentionSeconds?: number; maxMessages?: number };
+  /**
    * Route keys that stand for a protocol action (`{ chat_message: 'publish' }`): each becomes
    * a route to the function behind the action, and the setting action_aliases
    * (`chat_message=publish,...`) tells the function.
@@ -200,6 +210,13 @@ function wholeNumber(name: string, value: number | undefined, fallback: number, 
   if (value === undefined) return fallback;
   if (!Number.isFinite(value) || value < min) throw new Error(`${name} must be a number >= ${min}, got ${String(value)}`);
   return value;
+}
+
+/** A whole-number setting, or undefined when the option is not given. */
+function optionalWholeNumber(name: string, value: number | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a whole number >= 0, got ${String(value)}`);
+  return String(value);
 }
 
 /**
@@ -342,6 +359,15 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     ['token_sources', tokenSources(identitySources)],
     ['jwt_clock_tolerance_seconds', options.jwtClockToleranceSeconds === undefined ? undefined : String(options.jwtClockToleranceSeconds)],
     ['action_aliases', actionAliasesSetting(aliases)],
+    ['frame_rate_limit', optionalWholeNumber('rateLimits.framesPerConnection', options.rateLimits?.framesPerConnection)],
+    ['publish_rate_limit', optionalWholeNumber('rateLimits.publishesPerUser', options.rateLimits?.publishesPerUser)],
+    ['rate_limit_window_seconds', optionalWholeNumber('rateLimits.windowSeconds', options.rateLimits?.windowSeconds)],
+    ['history_retention_seconds', optionalWholeNumber('history.retentionSeconds', options.history?.retentionSeconds)],
+    ['history_max_messages', optionalWholeNumber('history.maxMessages', options.history?.maxMessages)],
+    ['slot_settle_seconds', optionalWholeNumber('slotSettleSeconds', options.slotSettleSeconds)],
+    // The authorizer's JWKS cache: its defaults (README) suit the dev identity provider.
+    ['jwks_cache_max_age_seconds', undefined],
+    ['jwks_stale_grace_seconds', undefined],
   ]);
   for (const [key, value] of Object.entries(options.settings ?? {})) settings.set(key, value ?? undefined);
   await cleanup.guard(() => checkSettings(manifests, settings));

@@ -55,7 +55,7 @@ async function subscriberIds(topic: string, gateway = gw): Promise<string[]> {
 beforeAll(async () => {
   distDir = realBundles();
   workDir = mkdtempSync(path.join(tmpdir(), 'wskit-e2e-'));
-  gw = await startGateway({ distDir, dataDir: path.join(workDir, 'main'), maxConnectionsPerUser: 3, abnormalCloseDetectionMs: 60_000 });
+  gw = await startGateway({ distDir, dataDir: path.join(workDir, 'main'), maxConnectionsPerUser: 3, abnormalCloseDetectionMs: 60_000, slotSettleSeconds: 1 });
   expect(gw.warnings).toEqual([]);
   ddb = new DynamoDBClient({ endpoint: gw.dynamodbEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
 });
@@ -109,7 +109,9 @@ describe('tokens', () => {
     (held[0]!.ws as unknown as { _socket: Socket })._socket.destroy();
     await eventually(() => gw.connections().find((c) => c.connectionId === connectionId)?.state, (s) => s === 'dropped');
     expect(await connectionRow(connectionId)).toBeDefined();
-    // The connect handler asks GetConnection, gets 410 for that one, prunes it and admits the new one.
+    // Once the connections are older than the settle time (1 s here, 30 s by default), the
+    // connect handler asks GetConnection, gets 410 for that one, prunes it and admits the new one.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
     const fourth = await signIn(gw, 'pruned');
     expect((await hello(fourth)).userId).toBe('pruned');
     await eventually(connectionRow.bind(null, connectionId), (row) => row === undefined);

@@ -51,17 +51,18 @@ test('a published message reaches every subscriber of the topic through the broa
   expect(results).toEqual([{ messageId: expect.any(String), status: 'delivered' }]);
   for (const client of [a, b]) {
     const frame = await client.nextJson();
-    expect(frame).toEqual({ type: 'message', topic: 'public:lobby', data: { text: 'hi from the backend' }, mid: results[0]!.messageId, ts: expect.any(Number) });
+    expect(frame).toEqual({ type: 'message', topic: 'public:lobby', data: { text: 'hi from the backend' }, mid: results[0]!.messageId, ts: expect.any(Number), seq: 1 });
   }
   await expect(other.next(300)).rejects.toThrow(/no frame/);
 });
 
-test('a batch with a malformed message reports only that one failed', async () => {
+test('a batch with a malformed message refuses only that one, saying why', async () => {
   const c = await subscriber('dave', 'public:batch');
   const res = await publish([{ topic: 'public:batch', data: 1 }, { topic: 'bad topic!', data: 2 }, { topic: 'public:batch', data: 3 }]);
   expect(res.status).toBe(200);
-  const { results } = JSON.parse(res.body) as { results: Array<{ status: string }> };
-  expect(results.map((r) => r.status)).toEqual(['delivered', 'failed', 'delivered']);
+  const { results } = JSON.parse(res.body) as { results: Array<{ status: string; reason?: string }> };
+  expect(results.map((r) => r.status)).toEqual(['delivered', 'refused', 'delivered']);
+  expect(results[1]!.reason).toMatch(/"topic" must be .*no spaces/);
   expect((await c.nextJson()).data).toBe(1);
   expect((await c.nextJson()).data).toBe(3);
 });

@@ -265,3 +265,8 @@ export function historySettingsFromEnv(env: Env = process.env): HistorySettings 
     maxMessages: integerFromEnv(env, 'WSKIT_HISTORY_MAX_MESSAGES', DEFAULT_HISTORY.maxMessages, 1, 100_000, 'how many of a topic\'s latest messages stay retrievable'),
   };
 }
+
+/** WSKIT_SLOT_SETTLE_SECONDS: a connection younger than this keeps its per-user slot (its $connect may still run). */
+export function slotSettleSecondsFromEnv(env: Env = process.env): number {
+  return integerFromEnv(env, 'WSKIT_SLOT_SETTLE_SECONDS', 30, 1, 900, 'the seconds a new connection is never reclaimed from its user slot');
+}

@@ -36,7 +36,17 @@ export interface GatewayHandle {
 export async function localGateway(limits: Partial<GatewayLimits> = {}): Promise<GatewayHandle> {
   const distDir = handlerBundles();
   const start = (port: number) =>
-    startGateway({ port, distDir, publicTopicPrefixes: ['public:'], maxConnectionsPerUser: 0, limits });
+    startGateway({
+      port,
+      distDir,
+      publicTopicPrefixes: ['public:'],
+      maxConnectionsPerUser: 0,
+      limits,
+      // Tokens expire at their exp here: the tests wait for expiry and should not wait 5 s more.
+      jwtClockToleranceSeconds: 0,
+      // One user publishes 100 messages/s for seconds in the rotation test; rate limits have their own tests.
+      rateLimits: { publishesPerUser: 0, framesPerConnection: 0 },
+    });
   let gateway: Gateway | undefined = await start(0);
   if (gateway.warnings.length > 0) throw new Error(`the gateway reported: ${gateway.warnings.join('; ')}`);
   const port = gateway.port;

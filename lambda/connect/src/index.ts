@@ -13,6 +13,7 @@ import {
   emitMetrics,
   lazy,
   maxConnectionsPerUserFromEnv,
+  slotSettleSecondsFromEnv,
   serviceScope,
   sessionFromEvent,
   stringField,
@@ -23,7 +24,7 @@ import {
 
 const SERVICE = 'wskit-connect';
 const scope = serviceScope(SERVICE);
-const settings = lazy(() => ({ tableName: tableNameFromEnv(), cap: maxConnectionsPerUserFromEnv() }));
+const settings = lazy(() => ({ tableName: tableNameFromEnv(), cap: maxConnectionsPerUserFromEnv(), settleMs: slotSettleSecondsFromEnv() * 1000 }));
 const store = lazy(() => new ConnectionStore({ tableName: settings().tableName, logger: scope.logger() }));
 
 const reply = (statusCode: number, body?: string): WebSocketResult => (body === undefined ? { statusCode } : { statusCode, body });
@@ -44,7 +45,7 @@ export const handler = defineHandler<WebSocketResult>({
     }
     invocation.annotate({ userId: session.userId });
 
-    const { cap } = settings();
+    const { cap, settleMs } = settings();
     const connectedAt = Number.isFinite(requestContext.connectedAt)
       ? Number(requestContext.connectedAt)
       : Number.isFinite(requestContext.requestTimeEpoch)
@@ -59,7 +60,7 @@ export const handler = defineHandler<WebSocketResult>({
         userAgent: stringField(requestContext.identity?.userAgent, 512),
         tokenExp: session.exp,
       },
-      { cap, isGone: (id) => isGone(invocation, id) },
+      { cap, settleMs, isGone: (id) => isGone(invocation, id) },
     );
     if (!admission.admitted) {
       invocation.log.warn('refused: per-user connection cap reached', { open: admission.open, cap });

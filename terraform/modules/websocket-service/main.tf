@@ -104,6 +104,14 @@ locals {
     api_id                      = module.api.api_id
     stage                       = var.stage_name
     action_aliases              = length(local.action_aliases) == 0 ? null : join(",", [for route, action in local.action_aliases : "${route}=${action}"])
+    frame_rate_limit            = tostring(var.rate_limits.frames_per_connection)
+    publish_rate_limit          = tostring(var.rate_limits.publishes_per_user)
+    rate_limit_window_seconds   = tostring(var.rate_limits.window_seconds)
+    history_retention_seconds   = tostring(var.history.retention_seconds)
+    history_max_messages        = tostring(var.history.max_messages)
+    slot_settle_seconds         = var.slot_settle_seconds == null ? null : tostring(var.slot_settle_seconds)
+    jwks_cache_max_age_seconds  = var.jwks_cache.max_age_seconds == null ? null : tostring(var.jwks_cache.max_age_seconds)
+    jwks_stale_grace_seconds    = var.jwks_cache.stale_grace_seconds == null ? null : tostring(var.jwks_cache.stale_grace_seconds)
   }
 
   unknown_settings = flatten([

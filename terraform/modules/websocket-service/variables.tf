@@ -165,6 +165,66 @@ variable "max_topics_per_connection" {
   }
 }
 
+variable "rate_limits" {
+  description = <<-EOT
+    Settings frame_rate_limit, publish_rate_limit and rate_limit_window_seconds (WSKIT_FRAME_RATE_LIMIT, WSKIT_PUBLISH_RATE_LIMIT, WSKIT_RATE_LIMIT_WINDOW_SECONDS):
+    frames one connection may send and publishes one user may make per window, counted in the table across every Lambda instance (0 = no limit).
+    The frame default lets a client subscribe to 100 topics at once.
+  EOT
+  type = object({
+    frames_per_connection = optional(number, 120)
+    publishes_per_user    = optional(number, 100)
+    window_seconds        = optional(number, 10)
+  })
+  default = {}
+
+  validation {
+    condition = alltrue([
+      for value in [var.rate_limits.frames_per_connection, var.rate_limits.publishes_per_user] : value >= 0 && value <= 1000000 && floor(value) == value
+    ]) && var.rate_limits.window_seconds >= 1 && var.rate_limits.window_seconds <= 3600 && floor(var.rate_limits.window_seconds) == var.rate_limits.window_seconds
+    error_message = "rate_limits: frames_per_connection and publishes_per_user are whole numbers from 0 to 1000000; window_seconds from 1 to 3600."
+  }
+}
+
+variable "history" {
+  description = <<-EOT
+    Settings history_retention_seconds and history_max_messages (WSKIT_HISTORY_RETENTION_SECONDS, WSKIT_HISTORY_MAX_MESSAGES):
+    how long and how many of each topic's latest messages stay retrievable for resume (history, subscribe with since).
+    retention_seconds = 0 keeps none (messages still get their seq). Retention is enforced on read; DynamoDB's TTL clears the rows later.
+  EOT
+  type = object({
+    retention_seconds = optional(number, 600)
+    max_messages      = optional(number, 1000)
+  })
+  default = {}
+
+  validation {
+    condition = (var.history.retention_seconds >= 0 && var.history.retention_seconds <= 604800 && floor(var.history.retention_seconds) == var.history.retention_seconds
+    && var.history.max_messages >= 1 && var.history.max_messages <= 100000 && floor(var.history.max_messages) == var.history.max_messages)
+    error_message = "history: retention_seconds is a whole number from 0 to 604800 (7 days); max_messages from 1 to 100000."
+  }
+}
+
+variable "slot_settle_seconds" {
+  description = "Setting slot_settle_seconds (WSKIT_SLOT_SETTLE_SECONDS): a connection younger than this never loses its per-user slot to a reclaim (its $connect may still be running). null = the handler's default, 30 s, longer than API Gateway's 29 s integration timeout."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.slot_settle_seconds == null || (try(var.slot_settle_seconds >= 1 && var.slot_settle_seconds <= 900 && floor(var.slot_settle_seconds) == var.slot_settle_seconds, false))
+    error_message = "slot_settle_seconds must be a whole number of seconds from 1 to 900, or null."
+  }
+}
+
+variable "jwks_cache" {
+  description = "Settings jwks_cache_max_age_seconds and jwks_stale_grace_seconds (WSKIT_JWKS_CACHE_MAX_AGE_SECONDS, WSKIT_JWKS_STALE_GRACE_SECONDS): how long the authorizer serves its JWKS before refreshing it, and how long a stale set keeps serving while the JWKS cannot be fetched. null = the authorizer's defaults (see its README)."
+  type = object({
+    max_age_seconds     = optional(number)
+    stale_grace_seconds = optional(number)
+  })
+  default = {}
+}
+
 variable "public_topic_prefixes" {
   description = "Setting public_topic_prefixes (WSKIT_PUBLIC_TOPIC_PREFIXES): topic prefixes anyone signed in may subscribe and publish to (e.g. [\"public:\"]). Each follows the topic grammar of protocol/protocol.json; a prefix that would cover users' own user:<sub> topics (user, user:, user:...) fails the plan."
   type        = list(string)
