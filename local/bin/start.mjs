@@ -280,6 +280,12 @@ process.stdout.write(
     `  Demo page      ${gw.httpUrl}/`,
     `  Mint a token   npm run -s token -- --sub alice${dataDirArg}`,
     `  @connections   ${gw.callbackUrl}/@connections/{connectionId}`,
+    ...(gw.httpApiUrl
+      ? [
+          `  HTTP API       GET|POST ${gw.httpApiUrl}/topics/{topic}/messages  (Authorization: Bearer <token>; topic encoded twice)`,
+          `                GET|POST ${gw.httpApiUrl}/iam/topics/{topic}/messages  (SigV4, service execute-api)`,
+        ]
+      : []),
     `  JWKS           ${gw.jwksUrl}`,
     `  DynamoDB       table ${gw.tableName} (${storage})`,
     'Press Ctrl+C to stop.',

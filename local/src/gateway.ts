@@ -30,6 +30,7 @@ import type { FunctionLogSink } from './lambda-host';
 import {
   ACCOUNT_ID,
   API_ID,
+  HTTP_API_ID,
   AWS_LIMITS,
   DEFAULT_CREDENTIALS,
   DEFAULT_FUNCTION_QUEUE_LIMIT,
@@ -40,6 +41,7 @@ import {
 } from './limits';
 import { sanitizeLogEntry, type LogEntry } from './log-escape';
 import { createManagementApi, matchConnectionsPath } from './management-api';
+import { createHttpApi, type HttpApiRoute } from './http-api';
 import { defaultDistDir, defaultStateDir, defaultWiringDir } from './paths';
 import { serveStatic } from './static-files';
 import { startStreamPoller, type StreamSource } from './stream-poller';
@@ -173,6 +175,11 @@ export interface Gateway {
   readonly httpUrl: string;
   /** Management API base, `http://127.0.0.1:<port>/<stage>`. */
   readonly callbackUrl: string;
+  /**
+   * The HTTP API's base (`GET|POST <base>/topics/{topic}/messages`, the IAM routes under
+   * `<base>/iam`), when its function is built; the client's `httpUrl`.
+   */
+  readonly httpApiUrl: string | undefined;
   readonly port: number;
   readonly stage: string;
   readonly apiId: string;
@@ -263,7 +270,9 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   const bundleExists = (name: string) => existsSync(path.join(distDir, name, 'index.mjs'));
   const broadcasterName =
     options.broadcaster === undefined
-      ? (manifests.find((m) => m.routes.length === 0 && !m.protocolActionRoutes && !m.authorizer && m.permissions.manageConnections.includes('POST') && bundleExists(m.name))
+      ? (manifests.find(
+          (m) => m.routes.length === 0 && m.httpRoutes.length === 0 && !m.protocolActionRoutes && !m.authorizer && m.permissions.manageConnections.includes('POST') && bundleExists(m.name),
+        )
           ?.name ?? null)
       : options.broadcaster;
   if (options.streamSources?.length) {
@@ -296,10 +305,16 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   });
   if (!options.dynamodbEndpoint) cleanup.push('TTL sweeper', startTtlSweeper(ddb, tableName, TABLE_DEFINITION, options.ttlSweepIntervalMs ?? 60_000));
 
+  // The HTTP API's routes: each manifest's httpRoutes, to that function (when it is built).
+  const httpApiRoutes: HttpApiRoute[] = manifests
+    .filter((m) => m.httpRoutes.length > 0 && bundleExists(m.name))
+    .flatMap((m) => m.httpRoutes.map((route) => ({ ...route, function: m.name })));
+
   // The port opens first (the callback URL needs it); requests wait for the rest with 503.
   let connections: Connections | undefined;
   let handleManagement: ReturnType<typeof createManagementApi> | undefined;
   let handleDev: ReturnType<typeof createDevEndpoints> | undefined;
+  let httpApi: ReturnType<typeof createHttpApi> | undefined;
   const server = createHttpServer({
     requestTimeoutMs: wholeNumber('httpRequestTimeoutMs', options.httpRequestTimeoutMs, 30_000, 1),
     log,
@@ -320,6 +335,10 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
         if (!handleManagement) return notReady();
         await handleManagement(req, res, target);
         return true;
+      }
+      if (httpApiRoutes.length > 0 && requestPath.startsWith(`/${stage}/`)) {
+        if (!httpApi) return notReady();
+        if (await httpApi.handle(req, res, requestPath)) return true;
       }
       if (requestPath === '/.well-known/jwks.json' && req.method === 'GET') {
         jsonResponse(res, 200, idp.jwks(), { 'Cache-Control': 'max-age=300' });
@@ -375,6 +394,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   // The functions: what the routes, the authorizer and the broadcaster name, each with the
   // environment its manifest asks for (plus the table's endpoint when it may use the table).
   const names = new Set<string>(routes.values());
+  for (const route of httpApiRoutes) names.add(route.function);
   if (authorizerName) names.add(authorizerName);
   if (broadcasterName) names.add(broadcasterName);
   const specs: FunctionSpec[] = [...names].map((name) => {
@@ -431,6 +451,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     rateLimiter: managementRate > 0 ? new TokenBucket(managementRate, managementBurst) : undefined,
   });
   handleDev = createDevEndpoints({ stage, idp, publicTopicPrefixes, limits, functions, broadcaster: broadcasterName, distDir });
+  httpApi = createHttpApi({ stage, region: REGION, apiId: HTTP_API_ID, routes: httpApiRoutes, functions, authorizer: authorizerName, credentials: [credentials] });
 
   // DynamoDB Streams -> broadcaster, like an event source mapping.
   for (const source of options.streamSources ?? []) {
@@ -451,6 +472,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     wsUrl,
     httpUrl,
     callbackUrl,
+    httpApiUrl: httpApiRoutes.length > 0 ? callbackUrl : undefined,
     port,
     stage,
     apiId: API_ID,

@@ -20,6 +20,8 @@ export const REGION = 'us-east-1';
 export const ACCOUNT_ID = '000000000000';
 /** API ids are 10 lowercase alphanumerics; this one says where it runs. */
 export const API_ID = 'wskitlocal';
+/** The HTTP API's id (its own API on AWS; here on the same port). */
+export const HTTP_API_ID = 'wskithttp0';
 
 /** The credentials the functions get, and the ones @connections accepts, unless configured. */
 export const DEFAULT_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;

@@ -14,6 +14,8 @@ export interface WiringManifest {
   /** The file it came from (for messages). */
   file: string;
   routes: string[];
+  /** HTTP API routes (`GET /topics/{topic}/messages`) and how each is authorized. */
+  httpRoutes: HttpRoute[];
   /** Plus one route per protocol action. */
   protocolActionRoutes: boolean;
   twoWay: boolean;
@@ -23,7 +25,28 @@ export interface WiringManifest {
   permissions: { dynamodb: string[]; dynamodbIndexes: string[]; manageConnections: string[] };
 }
 
+export interface HttpRoute {
+  method: 'GET' | 'POST';
+  /** The path template, e.g. `/topics/{topic}/messages`. */
+  path: string;
+  /** `token`: the wskit authorizer checks the Bearer token; `iam`: a SigV4 signature. */
+  authorization: 'token' | 'iam';
+}
+
 const FUNCTION_NAME = /^[a-z][a-z0-9-]*$/;
+const HTTP_ROUTE_KEY = /^(GET|POST) (\/[A-Za-z0-9_.{}/-]+)$/;
+
+function httpRoutes(value: unknown, file: string): HttpRoute[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw new Error(`${file}: httpRoutes must be a list of {key, authorization}`);
+  return value.map((entry, index) => {
+    const e = (entry && typeof entry === 'object' ? entry : {}) as Record<string, unknown>;
+    const match = typeof e.key === 'string' ? HTTP_ROUTE_KEY.exec(e.key) : null;
+    if (!match) throw new Error(`${file}: httpRoutes[${index}].key must be "GET|POST /path"`);
+    if (e.authorization !== 'token' && e.authorization !== 'iam') throw new Error(`${file}: httpRoutes[${index}].authorization must be "token" or "iam"`);
+    return { method: match[1] as 'GET' | 'POST', path: match[2]!, authorization: e.authorization };
+  });
+}
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 function stringList(value: unknown, where: string): string[] {
@@ -56,6 +79,7 @@ export function parseManifest(name: string, file: string, text: string): WiringM
     name,
     file,
     routes: stringList(m.routes, `${file}: routes`),
+    httpRoutes: httpRoutes(m.httpRoutes, file),
     protocolActionRoutes: m.protocolActionRoutes === true,
     twoWay: m.twoWay === true,
     authorizer: m.authorizer === true,

@@ -4,7 +4,7 @@ import { defaultDistDir, defaultWiringDir, readWiring, repoRoot } from '../src';
 
 /** The functions the gateway routes to or authorizes with, from the wiring manifests. */
 const FUNCTIONS = readWiring(defaultWiringDir)
-  .filter((m) => m.routes.length > 0 || m.protocolActionRoutes || m.authorizer)
+  .filter((m) => m.routes.length > 0 || m.httpRoutes.length > 0 || m.protocolActionRoutes || m.authorizer)
   .map((m) => m.name);
 
 /**

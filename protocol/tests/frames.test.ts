@@ -139,11 +139,16 @@ describe('history, report and traceparent', () => {
 
   it('maps topics to HTTP paths and back', () => {
     const { topicMessagesPath, topicFromMessagesPath } = jest.requireActual<typeof import('../src')>('../src');
-    for (const topic of ['room.a', 'team.a/x', 'user:auth0|abc', 'ünï #1?']) {
-      expect(topicFromMessagesPath(topicMessagesPath(topic))).toBe(topic);
+    for (const topic of ['room.a', 'team.a/x', 'user:auth0|abc', 'ünï #1?', '100%', 'a%2Fb']) {
+      const path = topicMessagesPath(topic);
+      // One segment even after API Gateway's first decoding (for route matching).
+      expect(decodeURIComponent(path).split('/')).toHaveLength(4);
+      expect(topicFromMessagesPath(path)).toBe(topic);
     }
+    expect(topicMessagesPath('team.a/x')).toBe('/topics/team.a%252Fx/messages');
     expect(topicFromMessagesPath('/topics/a/b/messages')).toBeUndefined();
     expect(topicFromMessagesPath('/topics/%E0%A4%A/messages')).toBeUndefined();
+    expect(topicFromMessagesPath('/topics/%25E0%25A4%25A/messages')).toBeUndefined();
   });
 });
 

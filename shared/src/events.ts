@@ -71,7 +71,26 @@ function asRecord(value: unknown): Record<string, unknown> | undefined {
  */
 export function sessionFromEvent(event: unknown): Session | undefined {
   const requestContext = asRecord(asRecord(event)?.requestContext);
-  const authorizer = asRecord(requestContext?.authorizer);
+  return sessionFromContext(asRecord(requestContext?.authorizer));
+}
+
+/**
+ * The session of an HTTP API request (payload 2.0): the Lambda authorizer's context, which
+ * API Gateway puts under `requestContext.authorizer.lambda`.
+ */
+export function sessionFromHttpEvent(event: unknown): Session | undefined {
+  const requestContext = asRecord(asRecord(event)?.requestContext);
+  return sessionFromContext(asRecord(asRecord(requestContext?.authorizer)?.lambda));
+}
+
+/** The IAM principal (its ARN) of an HTTP API request authorized with AWS_IAM. */
+export function iamPrincipalFromHttpEvent(event: unknown): string | undefined {
+  const requestContext = asRecord(asRecord(event)?.requestContext);
+  const iam = asRecord(asRecord(requestContext?.authorizer)?.iam);
+  return stringField(iam?.userArn, 2048);
+}
+
+function sessionFromContext(authorizer: Record<string, unknown> | undefined): Session | undefined {
   if (!authorizer) return undefined;
   // The verified subject, verbatim: never trimmed or normalised into someone else's.
   const userId = Object.hasOwn(authorizer, 'userId') ? authorizer.userId : authorizer.principalId;

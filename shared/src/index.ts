@@ -12,3 +12,4 @@ export { documentClient, toDocumentClient, type DocumentClient, type ManagementC
 export * from './events';
 export * from './handler';
 export * from './publisher';
+export * from './topic-service';

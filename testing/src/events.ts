@@ -84,6 +84,55 @@ export function disconnectEvent(options: EventOptions & { statusCode?: number; r
   };
 }
 
+export interface HttpEventOptions {
+  method: 'GET' | 'POST';
+  topic: string;
+  /** The caller: a user (the authorizer's context) or an IAM principal ARN. */
+  userId?: string | null;
+  scope?: string;
+  exp?: number;
+  iamPrincipal?: string;
+  query?: Record<string, string>;
+  body?: string;
+  isBase64Encoded?: boolean;
+}
+
+/** An HTTP API request event (payload format 2.0), as API Gateway sends it to the integration. */
+export function httpEvent(options: HttpEventOptions) {
+  const now = Date.now();
+  const iam = options.iamPrincipal !== undefined;
+  const routeKey = `${options.method} ${iam ? '/iam' : ''}/topics/{topic}/messages`;
+  const rawQueryString = new URLSearchParams(options.query ?? {}).toString();
+  const userId = options.userId === undefined ? 'alice' : options.userId;
+  return {
+    version: '2.0',
+    routeKey,
+    rawPath: `/${iam ? 'iam/' : ''}topics/${encodeURIComponent(encodeURIComponent(options.topic))}/messages`,
+    rawQueryString,
+    headers: { 'content-type': 'application/json', host: 'h1t2t3p4a5.execute-api.us-east-1.amazonaws.com', 'user-agent': 'wskit tests' },
+    ...(options.query ? { queryStringParameters: options.query } : {}),
+    pathParameters: { topic: options.topic },
+    ...(options.body !== undefined ? { body: options.body, isBase64Encoded: options.isBase64Encoded ?? false } : { isBase64Encoded: false }),
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'h1t2t3p4a5',
+      domainName: 'h1t2t3p4a5.execute-api.us-east-1.amazonaws.com',
+      domainPrefix: 'h1t2t3p4a5',
+      http: { method: options.method, path: `/topics/${options.topic}/messages`, protocol: 'HTTP/1.1', sourceIp: '198.51.100.23', userAgent: 'wskit tests' },
+      requestId: `${randomBytes(6).toString('base64').replace(/[+/=]/g, 'x')}=`,
+      routeKey,
+      stage: '$default',
+      time: new Date(now).toUTCString(),
+      timeEpoch: now,
+      ...(iam
+        ? { authorizer: { iam: { accessKey: 'AKIDLOCAL', accountId: '123456789012', callerId: 'AIDALOCAL', userArn: options.iamPrincipal, userId: 'AIDALOCAL' } } }
+        : userId === null
+          ? {}
+          : { authorizer: { lambda: { userId, scope: options.scope ?? '', exp: options.exp ?? Math.floor(now / 1000) + 3600 } } }),
+    },
+  };
+}
+
 /** A Lambda-like context whose deadline is `timeoutMs` from now. */
 export function lambdaContext(timeoutMs = 30_000) {
   const deadline = Date.now() + timeoutMs;

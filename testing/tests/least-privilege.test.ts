@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { ConnectionStore } from '@wskit/shared';
 import { startDynamo, type DynamoHandle } from '../src/dynamo';
-import { captureLogs, connectEvent, disconnectEvent, lambdaContext, messageEvent, newConnectionId } from '../src/events';
+import { captureLogs, connectEvent, disconnectEvent, httpEvent, lambdaContext, messageEvent, newConnectionId } from '../src/events';
 import { startManagementApi, type ManagementApiServer } from '../src/management-api';
 
 jest.setTimeout(60_000);
@@ -194,6 +194,21 @@ it('broadcaster: an SQS batch to a topic with a gone and an expired subscriber',
   await expectExactly('broadcaster', async () => {
     const event = { Records: [{ messageId: 'lp-1', body: JSON.stringify({ topic: 'public:bc', data: 1 }), eventSource: 'aws:sqs', attributes: {} }] };
     expect(await handler(event, lambdaContext())).toEqual({ batchItemFailures: [] });
+  });
+});
+
+it('http: publish (a gone and an expired subscriber) and history, for a user and a backend', async () => {
+  const { handler } = load<{ handler: WebSocketHandler }>('@wskit/http');
+  const gone = newConnectionId();
+  const expired = newConnectionId();
+  await store.putConnection({ connectionId: gone, userId: 'xia', connectedAt: Date.now() });
+  await store.putConnection({ connectionId: expired, userId: 'yan', connectedAt: Date.now(), tokenExp: Math.floor(Date.now() / 1000) - 60 });
+  for (const id of [gone, expired]) await store.subscribe(id, 'public:hp');
+  api.connect(expired);
+  await expectExactly('http', async () => {
+    expect((await handler(httpEvent({ method: 'POST', topic: 'public:hp', body: '{"data":1}' }), lambdaContext())).statusCode).toBe(200);
+    expect((await handler(httpEvent({ method: 'GET', topic: 'public:hp', query: { since: '0' } }), lambdaContext())).statusCode).toBe(200);
+    expect((await handler(httpEvent({ method: 'GET', topic: 'public:hp', iamPrincipal: 'arn:aws:iam::123456789012:role/svc' }), lambdaContext())).statusCode).toBe(200);
   });
 });
 

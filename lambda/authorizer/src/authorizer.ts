@@ -1,10 +1,10 @@
 import type { Logger } from '@wskit/shared/logger';
-import type { AuthorizerConfig } from './config';
+import type { AuthorizerConfig, TokenSource } from './config';
 import { Denial } from './denial';
 import { JwksCache } from './keys';
 import { metricsLine, type MetricsWriter, type Outcome, writeStdout } from './metrics';
 import { extractToken, type WebSocketAuthorizerEvent } from './token';
-import { TokenVerifier } from './verify';
+import { TokenVerifier, type VerifiedIdentity } from './verify';
 
 export interface AuthorizerResult {
   principalId: string;
@@ -15,8 +15,20 @@ export interface AuthorizerResult {
   context: { userId: string; scope: string; exp: number };
 }
 
+/** The answer to an HTTP API (payload 2.0) authorizer request: a simple response. */
+export interface HttpAuthorizerResult {
+  isAuthorized: boolean;
+  context?: { userId: string; scope: string; exp: number };
+}
+
 export interface Authorizer {
+  /** A WebSocket `$connect` REQUEST event: an Allow policy, or `Unauthorized` (401). */
   authorize(event: unknown): Promise<AuthorizerResult>;
+  /**
+   * An HTTP API request (payload 2.0, simple responses): the Authorization header's Bearer
+   * token; `isAuthorized: false` is API Gateway's 403.
+   */
+  authorizeHttp(event: unknown): Promise<HttpAuthorizerResult>;
   /** JWKS fetches started so far by this instance. */
   readonly jwksFetches: number;
 }
@@ -30,6 +42,13 @@ export interface AuthorizerDeps {
 }
 
 const METHOD_ARN = /^arn:[a-z-]+:execute-api:[^\s]{1,2000}$/;
+
+/** Whether an event is an HTTP API authorizer request (payload 2.0). */
+export function isHttpAuthorizerEvent(event: unknown): boolean {
+  const e = event as { version?: unknown; type?: unknown; routeArn?: unknown } | null;
+  return typeof e === 'object' && e !== null && e.version === '2.0' && e.type === 'REQUEST' && typeof e.routeArn === 'string';
+}
+const HTTP_TOKEN_SOURCES: TokenSource[] = [{ kind: 'header', name: 'authorization' }];
 
 /** Request identifiers for the log line (never headers or the query string). */
 function describe(event: unknown): Record<string, string> {
@@ -73,43 +92,54 @@ export function createAuthorizer(config: AuthorizerConfig, deps: AuthorizerDeps)
     }
   };
 
+  /** The verified identity, or undefined when refused (logged and counted either way). */
+  const check = async (event: unknown, sources: TokenSource[], wellFormed: () => boolean): Promise<VerifiedIdentity | undefined> => {
+    const started = performance.now();
+    let source: string | undefined;
+    try {
+      if (typeof event !== 'object' || event === null || !wellFormed()) throw new Denial('malformed event');
+      const found = extractToken(event as WebSocketAuthorizerEvent, sources);
+      source = found.source;
+      const identity = await verifier.verify(found.token);
+      logger.debug('access allowed', { ...describe(event), source, durationMs: Math.round(performance.now() - started) });
+      record({ kind: 'allowed' });
+      return identity;
+    } catch (error) {
+      const fields = { ...describe(event), source, durationMs: Math.round(performance.now() - started) };
+      if (error instanceof Denial) {
+        logger.warn('authorization denied', { reason: error.reason, ...fields });
+        record({ kind: error.jwksUnavailable ? 'jwks-unavailable' : 'refused', reason: error.reason });
+      } else {
+        // Unexpected: log only the error's class, its message could quote token bytes.
+        logger.error('authorization denied', { reason: 'internal error', error: error instanceof Error ? error.name : typeof error, ...fields });
+        record({ kind: 'fault', reason: 'internal error' });
+      }
+      return undefined;
+    }
+  };
+
   return {
     get jwksFetches() {
       return keys.fetches;
     },
 
     async authorize(event: unknown): Promise<AuthorizerResult> {
-      const started = performance.now();
-      let source: string | undefined;
-      try {
-        if (typeof event !== 'object' || event === null) throw new Denial('malformed event');
-        const { methodArn } = event as WebSocketAuthorizerEvent;
-        if (typeof methodArn !== 'string' || !METHOD_ARN.test(methodArn)) throw new Denial('malformed event');
-        const found = extractToken(event as WebSocketAuthorizerEvent, config.tokenSources);
-        source = found.source;
-        const identity = await verifier.verify(found.token);
-        logger.debug('access allowed', { ...describe(event), source, durationMs: Math.round(performance.now() - started) });
-        record({ kind: 'allowed' });
-        return {
-          principalId: identity.sub,
-          policyDocument: {
-            Version: '2012-10-17',
-            Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: methodArn }],
-          },
-          context: { userId: identity.sub, scope: identity.scope, exp: identity.exp },
-        };
-      } catch (error) {
-        const fields = { ...describe(event), source, durationMs: Math.round(performance.now() - started) };
-        if (error instanceof Denial) {
-          logger.warn('authorization denied', { reason: error.reason, ...fields });
-          record({ kind: error.jwksUnavailable ? 'jwks-unavailable' : 'refused', reason: error.reason });
-        } else {
-          // Unexpected: log only the error's class, its message could quote token bytes.
-          logger.error('authorization denied', { reason: 'internal error', error: error instanceof Error ? error.name : typeof error, ...fields });
-          record({ kind: 'fault', reason: 'internal error' });
-        }
-        throw new Error('Unauthorized');
-      }
+      const { methodArn } = (typeof event === 'object' && event !== null ? event : {}) as WebSocketAuthorizerEvent;
+      const identity = await check(event, config.tokenSources, () => typeof methodArn === 'string' && METHOD_ARN.test(methodArn));
+      if (!identity) throw new Error('Unauthorized');
+      return {
+        principalId: identity.sub,
+        policyDocument: {
+          Version: '2012-10-17',
+          Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: methodArn as string }],
+        },
+        context: { userId: identity.sub, scope: identity.scope, exp: identity.exp },
+      };
+    },
+
+    async authorizeHttp(event: unknown): Promise<HttpAuthorizerResult> {
+      const identity = await check(event, HTTP_TOKEN_SOURCES, () => isHttpAuthorizerEvent(event));
+      return identity ? { isAuthorized: true, context: { userId: identity.sub, scope: identity.scope, exp: identity.exp } } : { isAuthorized: false };
     },
   };
 }

@@ -1,16 +1,18 @@
 /**
- * @wskit/authorizer: the API Gateway WebSocket `$connect` REQUEST authorizer.
+ * @wskit/authorizer: the API Gateway WebSocket `$connect` REQUEST authorizer, and the Lambda
+ * authorizer of the HTTP API (payload 2.0, simple responses: the Authorization header's
+ * Bearer token).
  *
  * Module init stays cheap: configuration is read, and the JWKS cache created, on the
  * first invocation, then kept in module scope for the life of the execution environment.
  */
 import { createLogger } from '@wskit/shared/logger';
 import { ConfigError, metricsNamespaceFromEnv } from '@wskit/shared/config';
-import { type Authorizer, type AuthorizerResult, createAuthorizer } from './authorizer';
+import { type Authorizer, type AuthorizerResult, type HttpAuthorizerResult, createAuthorizer, isHttpAuthorizerEvent } from './authorizer';
 import { loadConfig } from './config';
 import { metricsLine, SERVICE, writeStdout } from './metrics';
 
-export type { AuthorizerDeps, AuthorizerResult } from './authorizer';
+export type { AuthorizerDeps, AuthorizerResult, HttpAuthorizerResult } from './authorizer';
 export type { AuthorizerConfig, TokenSource } from './config';
 export { loadConfig, MAX_TOKEN_BYTES } from './config';
 export { createAuthorizer } from './authorizer';
@@ -18,7 +20,7 @@ export { AUTHORIZER_METRICS, SERVICE } from './metrics';
 
 let authorizer: Authorizer | undefined;
 
-export async function handler(event: unknown): Promise<AuthorizerResult> {
+export async function handler(event: unknown): Promise<AuthorizerResult | HttpAuthorizerResult> {
   if (authorizer === undefined) {
     // Level from AWS_LAMBDA_LOG_LEVEL, else WSKIT_LOG_LEVEL, else INFO.
     const logger = createLogger(SERVICE);
@@ -40,5 +42,5 @@ export async function handler(event: unknown): Promise<AuthorizerResult> {
       throw error;
     }
   }
-  return authorizer.authorize(event);
+  return isHttpAuthorizerEvent(event) ? authorizer.authorizeHttp(event) : authorizer.authorize(event);
 }

@@ -395,3 +395,31 @@ describe('metrics: one EMF line per invocation', () => {
     await expect(broken.authorize(withToken('nope'))).rejects.toThrow(/^Unauthorized$/);
   });
 });
+
+describe('the HTTP API (payload 2.0, simple responses)', () => {
+  const httpRequest = (headers: Record<string, string>) => ({
+    version: '2.0',
+    type: 'REQUEST',
+    routeArn: 'arn:aws:execute-api:eu-west-1:123456789012:h1t2t3p4a5/$default/GET/topics/public:x/messages',
+    identitySource: headers.authorization ? [headers.authorization] : [],
+    routeKey: 'GET /topics/{topic}/messages',
+    rawPath: '/topics/public%253Ax/messages',
+    headers,
+    requestContext: { requestId: 'req-http', http: { method: 'GET', sourceIp: '198.51.100.7' } },
+  });
+
+  test('a Bearer token in the Authorization header is authorized with the same context', async () => {
+    const claims = goodClaims({ sub: 'auth0|carol', scope: 'topics:team.' });
+    const result = await authorizer.authorizeHttp(httpRequest({ authorization: `Bearer ${signRs(keyA, claims)}` }));
+    expect(result).toEqual({ isAuthorized: true, context: { userId: 'auth0|carol', scope: 'topics:team.', exp: claims.exp } });
+  });
+
+  test('anything else is isAuthorized false (API Gateway answers 403), logged and counted, never thrown', async () => {
+    const before = metrics.totals().Refused;
+    for (const headers of [{} as Record<string, string>, { authorization: 'Bearer nope' }, { authorization: `Bearer ${signRs(attacker)}` }, { authorization: `Bearer ${signRs(keyA, goodClaims({ sub: ' alice' }))}` }]) {
+      await expect(authorizer.authorizeHttp(httpRequest(headers))).resolves.toEqual({ isAuthorized: false });
+    }
+    await expect(authorizer.authorizeHttp({ version: '2.0', type: 'REQUEST' })).resolves.toEqual({ isAuthorized: false });
+    expect(metrics.totals().Refused - before).toBe(5);
+  });
+});

@@ -20,12 +20,11 @@ import {
   ConnectionNotFoundError,
   ConnectionStore,
   MessageSender,
-  PayloadTooLargeError,
-  PublishWindowExceeded,
   RateLimiter,
+  Refusal,
   SubscriptionLimitError,
   TopicHistory,
-  TopicPublisher,
+  TopicService,
   actionAliasesFromEnv,
   clockToleranceSecondsFromEnv,
   defineHandler,
@@ -39,6 +38,7 @@ import {
   sessionFromEvent,
   stringField,
   tableNameFromEnv,
+  type Caller,
   type Invocation,
   type Session,
   type WebSocketResult,
@@ -47,13 +47,11 @@ import {
   QUALITY_STATES,
   REPORT_COUNTERS,
   errorFrame,
-  isTopicAllowed,
   parseClientFrame,
   serverLimits,
   type AckFrame,
   type ClientFrame,
   type ClientReport,
-  type ErrorCode,
   type HistoryFrame,
   type PublishFrame,
   type ServerFrame,
@@ -78,11 +76,18 @@ const settings = lazy(() => {
 });
 const store = lazy(() => new ConnectionStore({ tableName: settings().tableName, maxTopicsPerConnection: settings().maxTopicsPerConnection, logger: scope.logger() }));
 const history = lazy(() => new TopicHistory({ tableName: settings().tableName, settings: settings().history }));
-const limiter = lazy(
+const service = lazy(
   () =>
-    new RateLimiter({
-      tableName: settings().tableName,
-      onError: (error) => scope.logger().warn('rate limit not checked: the table could not be reached; the frame is let through', { error }),
+    new TopicService({
+      store: store(),
+      history: history(),
+      limiter: new RateLimiter({
+        tableName: settings().tableName,
+        onError: (error) => scope.logger().warn('rate limit not checked: the table could not be reached; the frame is let through', { error }),
+      }),
+      publicPrefixes: settings().publicPrefixes,
+      rateLimits: settings().rateLimits,
+      clockToleranceSeconds: settings().clockToleranceSeconds,
     }),
 );
 
@@ -94,19 +99,10 @@ const REPORT_WINDOW_SECONDS = 60;
 
 const reply = (frame: ServerFrame): WebSocketResult => ({ statusCode: 200, body: JSON.stringify(frame) });
 
-class Refusal extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-    readonly retryAfterMs?: number,
-  ) {
-    super(message);
-  }
-}
-
 interface Frame {
   frame: ClientFrame;
   session: Session;
+  caller: Caller;
   connectionId: string;
   invocation: Invocation;
 }
@@ -121,7 +117,7 @@ export const handler = defineHandler<WebSocketResult>({
     const id = parsed?.ok ? parsed.frame.id : parsed?.id;
     if (id !== undefined) invocation.annotate({ frameId: id });
     try {
-      if (connectionId) await takeUnit(`frames#${connectionId}`, settings().rateLimits.framesPerConnection, 'frames on this connection');
+      if (connectionId) await service().take(`frames#${connectionId}`, settings().rateLimits.framesPerConnection, 'frames on this connection');
       if (binary) throw new Refusal('BAD_REQUEST', 'binary frames are not supported: send UTF-8 JSON text frames');
       if (!parsed!.ok) {
         invocation.log.debug('frame rejected', { code: parsed!.error.code });
@@ -137,13 +133,12 @@ export const handler = defineHandler<WebSocketResult>({
       }
       if (!connectionId) throw new Refusal('BAD_REQUEST', 'the event has no requestContext.connectionId');
       invocation.annotate({ userId: session.userId });
-      if (frame.action !== 'hello' && isExpired(session)) {
-        throw new Refusal('TOKEN_EXPIRED', `the token of this connection expired at ${formatEpochSeconds(session.exp!)}: reconnect with a fresh token`);
-      }
-      return reply(await route({ frame, session, connectionId, invocation }));
+      if (frame.action !== 'hello') service().checkSession(session);
+      return reply(await route({ frame, session, caller: { kind: 'user', session }, connectionId, invocation }));
     } catch (error) {
       if (error instanceof Refusal) {
         if (error.code === 'RATE_LIMITED') emitMetrics(scope.metrics(), { RateLimited: 1 });
+        if (error.code === 'FORBIDDEN') invocation.log.info('refused', { reason: error.message });
         return reply(errorFrame(error.code, error.message, id, error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }));
       }
       if (error instanceof ConfigError) invocation.annotate({ configVariable: error.variable });
@@ -158,39 +153,12 @@ export const handler = defineHandler<WebSocketResult>({
   },
 });
 
-function isExpired(session: Session): boolean {
-  return session.exp !== undefined && (session.exp + settings().clockToleranceSeconds) * 1000 <= Date.now();
-}
-
-async function takeUnit(key: string, limit: number, what: string, windowSeconds = settings().rateLimits.windowSeconds): Promise<void> {
-  const decision = await limiter().take(key, { limit, windowSeconds });
-  if (!decision.allowed) {
-    throw new Refusal(
-      'RATE_LIMITED',
-      `too many ${what}: at most ${limit} per ${windowSeconds} s; retry after ${decision.retryAfterMs} ms`,
-      decision.retryAfterMs,
-    );
-  }
-}
-
-function formatEpochSeconds(seconds: number): string {
-  const date = new Date(seconds * 1000);
-  return Number.isNaN(date.getTime()) ? `epoch second ${seconds}` : date.toISOString();
-}
-
 function withId<T extends ServerFrame>(frame: T, id: string | undefined): T {
   return id === undefined ? frame : { ...frame, id };
 }
 
 function ack(request: Frame, fields: Omit<AckFrame, 'type' | 'action' | 'id'> = {}): AckFrame {
   return withId({ type: 'ack', action: request.frame.action, ...fields }, request.frame.id);
-}
-
-function requireTopic(request: Frame, topic: string, operation: 'subscribe' | 'publish'): void {
-  if (!isTopicAllowed(topic, operation, request.session, { publicPrefixes: settings().publicPrefixes })) {
-    request.invocation.log.info('topic refused', { topic, operation });
-    throw new Refusal('FORBIDDEN', `not allowed to ${operation} to topic "${topic}"`);
-  }
 }
 
 async function route(request: Frame): Promise<ServerFrame> {
@@ -220,7 +188,7 @@ async function route(request: Frame): Promise<ServerFrame> {
 }
 
 async function subscribe(request: Frame, frame: SubscribeFrame): Promise<ServerFrame> {
-  requireTopic(request, frame.topic, 'subscribe');
+  service().authorize(request.caller, frame.topic, 'subscribe');
   try {
     await store().subscribe(request.connectionId, frame.topic);
   } catch (error) {
@@ -241,35 +209,16 @@ async function subscribe(request: Frame, frame: SubscribeFrame): Promise<ServerF
 }
 
 async function readHistory(request: Frame, frame: HistoryFrame): Promise<ServerFrame> {
-  requireTopic(request, frame.topic, 'subscribe');
-  const page = await history().read(frame.topic, { since: frame.since, limit: frame.limit });
-  return withId({ type: 'history', topic: frame.topic, ...page }, frame.id);
+  return withId(await service().history(request.caller, frame.topic, { since: frame.since, limit: frame.limit }), frame.id);
 }
 
 async function publish(request: Frame, frame: PublishFrame): Promise<ServerFrame> {
-  requireTopic(request, frame.topic, 'publish');
-  await takeUnit(`publishes#${request.session.userId}`, settings().rateLimits.publishesPerUser, 'publishes by this user');
   const { invocation } = request;
-  const publisher = new TopicPublisher({
-    store: store(),
-    history: history(),
-    sender: MessageSender.forApi(
-      { apiId: stringField(invocation.requestContext.apiId, 128), stage: stringField(invocation.requestContext.stage, 128) },
-      { store: store(), logger: invocation.log, context: invocation.remaining, concurrency: FAN_OUT_CONCURRENCY, metrics: scope.metrics() },
-    ),
-    clockToleranceSeconds: settings().clockToleranceSeconds,
-    logger: invocation.log,
-  });
-  let outcome;
-  try {
-    outcome = await publisher.publish({ topic: frame.topic, data: frame.data });
-  } catch (error) {
-    if (error instanceof PayloadTooLargeError) {
-      throw new Refusal('PAYLOAD_TOO_LARGE', `the message to deliver would be ${error.bytes} bytes, over the ${error.limit}-byte limit: send less data`);
-    }
-    if (error instanceof PublishWindowExceeded) throw new Refusal('INTERNAL', `${error.message} (request id ${invocation.requestId ?? 'unknown'})`);
-    throw error;
-  }
+  const sender = MessageSender.forApi(
+    { apiId: stringField(invocation.requestContext.apiId, 128), stage: stringField(invocation.requestContext.stage, 128) },
+    { store: store(), logger: invocation.log, context: invocation.remaining, concurrency: FAN_OUT_CONCURRENCY, metrics: scope.metrics() },
+  );
+  const outcome = await service().publish(request.caller, frame.topic, frame.data, { sender, logger: invocation.log });
   const { summary } = outcome;
   invocation.log.info('published', {
     topic: frame.topic,
@@ -289,7 +238,7 @@ async function publish(request: Frame, frame: PublishFrame): Promise<ServerFrame
 
 /** A client's experience summary, as CloudWatch metrics per client version (never per user). */
 async function report(request: Frame, clientReport: ClientReport): Promise<ServerFrame> {
-  await takeUnit(`reports#${request.connectionId}`, REPORTS_PER_WINDOW, 'client reports on this connection', REPORT_WINDOW_SECONDS);
+  await service().take(`reports#${request.connectionId}`, REPORTS_PER_WINDOW, 'client reports on this connection', REPORT_WINDOW_SECONDS);
   const values: Record<string, number> = { ClientReports: 1 };
   const units: Record<string, 'Count' | 'Milliseconds'> = {};
   for (const name of REPORT_COUNTERS) {
