@@ -20,7 +20,10 @@ export interface MetricsTarget {
 export interface MetricsLineOptions {
   /** Unit per metric name; Count when not given. */
   units?: Record<string, MetricUnit>;
-  /** Bounded extra dimensions, added to `Service` in one dimension set. */
+  /**
+   * Bounded extra dimensions. The line then carries two dimension sets: `Service` alone (what
+   * alarms watch: an alarm needs exact dimensions) and `Service` with these.
+   */
   dimensions?: Record<string, string>;
   /** Searchable properties of the line that are not metrics (e.g. a message id). */
   properties?: Record<string, unknown>;
@@ -35,7 +38,7 @@ export function metricsLine(target: MetricsTarget, values: Record<string, number
       CloudWatchMetrics: [
         {
           Namespace: target.namespace,
-          Dimensions: [['Service', ...Object.keys(dimensions)]],
+          Dimensions: Object.keys(dimensions).length > 0 ? [['Service'], ['Service', ...Object.keys(dimensions)]] : [['Service']],
           Metrics: Object.keys(values).map((name) => ({ Name: name, Unit: options.units?.[name] ?? 'Count' })),
         },
       ],

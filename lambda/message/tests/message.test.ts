@@ -263,3 +263,40 @@ describe('rate limits', () => {
     expect((await send({ action: 'publish', id: 'q', topic: 'public:loud', data: 'hi' }, await connect('quiet'))).reply).toMatchObject({ type: 'ack' });
   });
 });
+
+describe('client reports', () => {
+  const report = {
+    clientVersion: '0.1.0',
+    periodMs: 60_000,
+    counters: { reconnects: 2, failedConnects: 1, messagesReceived: 40, recoveredGaps: 1, unrecoveredGaps: 0 },
+    rttMs: { p50: 45, p95: 120, count: 12 },
+    qualityMs: { good: 50_000, degraded: 8_000, poor: 2_000 },
+  };
+
+  it('become CloudWatch metrics per client version and in total, never per user; two a minute per connection', async () => {
+    const me = await connect('reporter');
+    const first = await send({ action: 'report', id: 'r1', report }, me);
+    expect(first.reply).toEqual({ type: 'ack', id: 'r1', action: 'report' });
+    const [line] = first.lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => '_aws' in l);
+    expect(line).toMatchObject({
+      _aws: { CloudWatchMetrics: [{ Namespace: 'wskit', Dimensions: [['Service'], ['Service', 'ClientVersion']] }] },
+      Service: 'wskit-message',
+      ClientVersion: '0.1.0',
+      ClientReports: 1,
+      ClientReconnects: 2,
+      ClientFailedConnects: 1,
+      ClientMessagesReceived: 40,
+      ClientRecoveredGaps: 1,
+      ClientUnrecoveredGaps: 0,
+      ClientRttP50: 45,
+      ClientRttP95: 120,
+      ClientQualityGood: 50_000,
+      ClientQualityDegraded: 8_000,
+      ClientQualityPoor: 2_000,
+    });
+    expect(JSON.stringify(line)).not.toContain('reporter');
+    expect((await send({ action: 'report', id: 'r2', report }, me)).reply).toMatchObject({ type: 'ack' });
+    expect((await send({ action: 'report', id: 'r3', report }, me)).reply).toMatchObject({ type: 'error', id: 'r3', code: 'RATE_LIMITED' });
+    expect((await send({ action: 'report', id: 'bad', report: { ...report, clientVersion: 'a b' } }, me)).reply).toMatchObject({ code: 'BAD_REQUEST' });
+  });
+});
