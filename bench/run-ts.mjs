@@ -28,6 +28,7 @@ const keepDirname = {
 const outfile = path.join(mkdtempSync(path.join(tmpdir(), 'wskit-bench-')), 'main.cjs');
 await build({ entryPoints: [entry], bundle: true, platform: 'node', target: 'node20', format: 'cjs', outfile, logLevel: 'warning', conditions: ['wskit-source', 'module'], external: ['dynalite'], plugins: [keepDirname] });
 // External packages (dynalite) resolve from the repository's node_modules.
-const env = { ...process.env, NODE_PATH: path.join(root, 'node_modules') };
+// The suites and benches run on this machine's Node 20; the SDK's notice about Node 22 is not a result.
+const env = { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...process.env, NODE_PATH: path.join(root, 'node_modules') };
 const child = spawn(process.execPath, [outfile, ...args], { stdio: 'inherit', env });
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
