@@ -197,6 +197,11 @@ export interface Gateway {
   /** Problems found while starting (a function that failed to load); the gateway still runs. */
   readonly warnings: string[];
   mintToken(options: MintOptions): Promise<string>;
+  /**
+   * Changes the delay before each @connections answer (tests: a random delay makes
+   * consecutive messages overtake each other); undefined restores callbackLatencyMs.
+   */
+  setCallbackDelay(delayMs: (() => number) | undefined): void;
   /** The connections the gateway currently holds (tests, demo). */
   connections(): ConnectionInfo[];
   stop(): Promise<void>;
@@ -360,6 +365,10 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   const callbackUrl = `${httpUrl}/${stage}`;
   const jwksUrl = `${httpUrl}/.well-known/jwks.json`;
 
+  // The delay before each @connections answer: fixed, or changed at run time (setCallbackDelay).
+  const fixedCallbackLatencyMs = wholeNumber('callbackLatencyMs', options.callbackLatencyMs, 0);
+  let callbackDelay: () => number = () => fixedCallbackLatencyMs;
+
   // One value per setting key a manifest may name; undefined = known, left unset.
   const settings = new Map<string, string | undefined>([
     ['table_name', tableName],
@@ -446,7 +455,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     region: REGION,
     limits,
     connections: liveConnections,
-    callbackLatencyMs: options.callbackLatencyMs ?? 0,
+    callbackDelayMs: () => callbackDelay(),
     credentials: [credentials],
     rateLimiter: managementRate > 0 ? new TokenBucket(managementRate, managementBurst) : undefined,
   });
@@ -487,6 +496,9 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     settings,
     warnings: functions.warnings,
     mintToken: async (mintOptions) => idp.mint(mintOptions),
+    setCallbackDelay: (delayMs) => {
+      callbackDelay = delayMs ?? (() => fixedCallbackLatencyMs);
+    },
     connections: () => liveConnections.list(),
     stop: () =>
       (stopped ??= cleanup.run().then((errors) => {

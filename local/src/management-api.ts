@@ -18,7 +18,8 @@ export interface ManagementApiOptions {
   region: string;
   limits: GatewayLimits;
   connections: Connections;
-  callbackLatencyMs: number;
+  /** Added before each answer (fan-out benchmarks, reordering tests); read per request. */
+  callbackDelayMs: () => number;
   /** Requests must be signed with one of these; empty = no signature check. */
   credentials: readonly AcceptedCredentials[];
   /** The account-level throttle, or undefined for none. */
@@ -49,7 +50,8 @@ export function createManagementApi(o: ManagementApiOptions) {
     if (o.rateLimiter && !o.rateLimiter.take()) {
       return awsError(res, 429, 'LimitExceededException', 'Too Many Requests');
     }
-    if (o.callbackLatencyMs > 0) await delay(o.callbackLatencyMs);
+    const wait = o.callbackDelayMs();
+    if (wait > 0) await delay(wait);
     if (target.stage !== o.stage) return awsError(res, 403, 'ForbiddenException', 'Forbidden');
     const method = req.method ?? 'GET';
     if (method !== 'POST' && method !== 'GET' && method !== 'DELETE') return awsError(res, 403, 'ForbiddenException', 'Forbidden');
