@@ -7,7 +7,7 @@ import { ACTIONS, parseClientReport, REPORT_COUNTERS, TRACEPARENT_PATTERN } from
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLIENT_VERSION, connect, metricsReporter, newTraceparent, qualityMonitor, type ClientEvents, type WskitClient } from '../src';
-import { TcpProxy } from './support/proxy';
+import { TcpProxy } from '@wskit/testing/tcp-proxy';
 import { makeToken, TestServer } from './support/test-server';
 import { sleep, waitFor } from './support/wait';
 

@@ -8,7 +8,7 @@
  */
 import WebSocket from 'ws';
 import { connect, type ClientEvents, type ConnectOptions, type ConnectionState, type WskitClient } from '../../src';
-import { TcpProxy } from './proxy';
+import { TcpProxy } from '@wskit/testing/tcp-proxy';
 import { sleep, waitFor } from './wait';
 
 export interface RecoveryTarget {
