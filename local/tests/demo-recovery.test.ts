@@ -123,9 +123,9 @@ test('drop the network while the backend publishes: the missed messages are reco
   await page.selectOption('#break-seconds', '3');
   await page.focus('#drop-network');
   await page.keyboard.press('Space');
+  expect(await page.textContent('#break-status')).toMatch(/^Network dropped · \d s left$/);
   await page.waitForSelector('#status[data-state="reconnecting"]');
   expect(await page.textContent('#status-text')).toContain('Offline');
-  expect(await page.textContent('#break-status')).toMatch(/^Network dropped · \d s left$/);
   const lastBeforeDrop = Math.max(...(await topicSeqs(page, 'public:recovery')));
 
   // Back after 3 s: reconnected at once (the SDK waits for the network, not the backoff),
@@ -206,7 +206,9 @@ test('latency injected on the link: quality turns degraded with the p95, then go
   expect(await page.textContent('#quality')).toBe('good');
   expect(await page.textContent('#rtt-p50')).toMatch(/^\d+ ms$/);
 
-  const DELAY = 1200;
+  // 1 s: above the monitor's 500 ms (degraded), a second below its 2 s (poor) for the
+  // gateway's own time on a loaded machine.
+  const DELAY = 1000;
   proxy.delayMs = DELAY;
   await page.click('#ping'); // five pings, one after the other
   await page.waitForSelector('#quality-badge[data-quality="degraded"]', { timeout: 20_000 });
