@@ -57,7 +57,7 @@ Options:
                                    (default 600; 0 = keep none, seq is still assigned)
   --history-max-messages <n>       how many of a topic's latest messages stay retrievable (default 1000)
   --log-level <level>              WSKIT_LOG_LEVEL for the functions (default INFO)
-  --quiet                          do not print the functions' logs and connection events
+  --quiet                          do not print the functions' logs, connection events and client reports
   --no-build                       never build (./build.sh, client/build.mjs), even when stale
   -h, --help                       this help`;
 
@@ -229,7 +229,17 @@ if (args['action-alias']) {
   }
 }
 
-const { startGateway, escapeLogText } = await loadGateway();
+const { startGateway, escapeLogText, formatClientReport } = await loadGateway();
+
+/**
+ * One short line per client report (a `metricsReporter()` client), instead of the message
+ * function's raw metrics line: version, reconnects, round trip, quality shares.
+ * @param {import('../src/index.js').ClientReportEntry} report
+ */
+function clientReportLog(report) {
+  process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${formatClientReport(report)}\n`);
+}
+
 let gateway;
 try {
   gateway = await startGateway({
@@ -260,6 +270,7 @@ try {
     logLevel: args['log-level'],
     functionLogs: !quiet,
     accessLog: quiet ? undefined : accessLog,
+    clientReports: quiet ? undefined : clientReportLog,
   });
 } catch (err) {
   fail(escapeLogText(/** @type {Error} */ (err).message));

@@ -1,6 +1,7 @@
 /**
  * The dev endpoints: `POST /dev/token` (mints a dev JWT), `POST /dev/publish` (an SQS-shaped
- * event for the broadcaster), `GET /dev/config` (what the demo page needs). They mint
+ * event for the broadcaster), `GET /dev/config` (what the demo page needs), `GET /dev/reports`
+ * (the latest client reports, see client-reports.ts). They mint
  * identities and publish to anyone, so they answer only this machine's own pages and tools:
  * a loopback client, a Host header naming this machine (no DNS rebinding), and no Origin
  * but the gateway's own (no cross-site request from a page on another origin).
@@ -9,6 +10,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type * as http from 'node:http';
 import * as path from 'node:path';
 import { topicProblem } from '@wskit/protocol';
+import { createReportsEndpoint, type ClientReportLog } from './client-reports';
 import type { DevIdentityProvider } from './dev-idp';
 import type { FunctionPool } from './functions';
 import { discardBody, isLoopback, isLoopbackHost, jsonResponse, readBody, sourceIpOf } from './http-util';
@@ -22,6 +24,10 @@ export interface DevEndpointsOptions {
   functions: FunctionPool;
   broadcaster: string | null;
   distDir: string;
+  /** The HTTP API's base path (`/<stage>`), when its function is built: the client's `httpUrl`. */
+  httpApiPath: string | null;
+  /** The client reports read from the functions' output. */
+  reports: ClientReportLog;
 }
 
 /** Why a request may not use the dev endpoints, or undefined when it may. */
@@ -150,13 +156,21 @@ export function createDevEndpoints(o: DevEndpointsOptions) {
   async function config(req: http.IncomingMessage, res: http.ServerResponse) {
     await discardBody(req);
     if (req.method !== 'GET') return jsonResponse(res, 405, { message: 'GET /dev/config' }, { Allow: 'GET' });
-    return jsonResponse(res, 200, { stage: o.stage, publicTopicPrefixes: o.publicTopicPrefixes, limits: o.limits, callbackPath: `/${o.stage}/@connections` });
+    return jsonResponse(res, 200, {
+      stage: o.stage,
+      publicTopicPrefixes: o.publicTopicPrefixes,
+      limits: o.limits,
+      callbackPath: `/${o.stage}/@connections`,
+      httpApiPath: o.httpApiPath,
+      broadcaster: o.broadcaster !== null,
+    });
   }
 
   const handlers = new Map<string, (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>>([
     ['/dev/token', token],
     ['/dev/publish', publish],
     ['/dev/config', config],
+    ['/dev/reports', createReportsEndpoint(o.reports)],
   ]);
 
   /** Answers a `/dev/...` request; false when the path is not one of them. */

@@ -8,7 +8,8 @@
  *   functions.ts      the functions (LambdaFunction pools) and their invocation
  *   connections.ts    upgrade, connection state, routing, timers, close handling
  *   management-api.ts @connections: SigV4, the account throttle, POST/GET/DELETE
- *   dev-endpoints.ts  /dev/token, /dev/publish, /dev/config (this machine only)
+ *   dev-endpoints.ts  /dev/token, /dev/publish, /dev/config, /dev/reports (this machine only)
+ *   client-reports.ts client reports read from the message function's metrics lines
  *   http-server.ts    the one port: dispatch, timeouts, errors
  *   cleanup.ts        the teardown stack
  */
@@ -18,6 +19,7 @@ import * as path from 'node:path';
 import { ACTIONS } from '@wskit/protocol';
 import { TABLE_DEFINITION } from '@wskit/shared/table';
 import { CleanupStack } from './cleanup';
+import { ClientReportLog, clientReportTap, type ClientReportEntry } from './client-reports';
 import { Connections, type ConnectionInfo, type ConnectionState } from './connections';
 import { createDevEndpoints } from './dev-endpoints';
 import { DevIdentityProvider, DEV_AUDIENCE, DEV_ISSUER, type MintOptions } from './dev-idp';
@@ -61,6 +63,7 @@ import {
 
 export { AWS_LIMITS, type GatewayLimits } from './limits';
 export type { ConnectionInfo, ConnectionState } from './connections';
+export type { ClientReportEntry } from './client-reports';
 
 export type FunctionName = 'connect' | 'disconnect' | 'message' | 'authorizer' | (string & {});
 
@@ -136,6 +139,11 @@ export interface GatewayOptions {
   /** One entry per connection event, every string escaped, never a query string or token; default none. */
   accessLog?: (entry: Record<string, unknown>) => void;
   /**
+   * Called with each client report the function behind the `report` route writes as a
+   * metrics line (parsed, see client-reports.ts); that line then does not go to `functionLogs`.
+   */
+  clientReports?: (report: ClientReportEntry) => void;
+  /**
    * The credentials the functions get (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY), and the
    * only ones @connections accepts a SigV4 signature from; default `local` / `local`.
    */
@@ -204,6 +212,8 @@ export interface Gateway {
   setCallbackDelay(delayMs: (() => number) | undefined): void;
   /** The connections the gateway currently holds (tests, demo). */
   connections(): ConnectionInfo[];
+  /** The latest client reports (at most 50), newest first; also `GET /dev/reports`. */
+  clientReports(): ClientReportEntry[];
   stop(): Promise<void>;
 }
 
@@ -418,6 +428,14 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       },
     };
   });
+  // Client reports: the metrics lines of the function behind the `report` route, read from its
+  // raw output (before escaping) when someone looks at them (the dev endpoints, a callback).
+  const reports = new ClientReportLog();
+  const reportFunction = routes.get('report');
+  const withReports = (next: FunctionLogSink | undefined) =>
+    reportFunction && (devEndpoints || options.clientReports)
+      ? clientReportTap({ functionName: reportFunction, log: reports, onReport: options.clientReports }, next)
+      : next;
   const functions = await cleanup.guard(() =>
     FunctionPool.start(specs, {
       stage,
@@ -426,12 +444,14 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       concurrency: options.functionConcurrency ?? 4,
       queueLimit: functionQueueLimit,
       credentials,
-      log: safeLogSink(
-        options.functionLogs === true
-          ? (name, line) => process.stderr.write(`[${name}] ${line}\n`)
-          : typeof options.functionLogs === 'function'
-            ? options.functionLogs
-            : undefined,
+      log: withReports(
+        safeLogSink(
+          options.functionLogs === true
+            ? (name, line) => process.stderr.write(`[${name}] ${line}\n`)
+            : typeof options.functionLogs === 'function'
+              ? options.functionLogs
+              : undefined,
+        ),
       ),
     }),
   );
@@ -459,7 +479,17 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     credentials: [credentials],
     rateLimiter: managementRate > 0 ? new TokenBucket(managementRate, managementBurst) : undefined,
   });
-  handleDev = createDevEndpoints({ stage, idp, publicTopicPrefixes, limits, functions, broadcaster: broadcasterName, distDir });
+  handleDev = createDevEndpoints({
+    stage,
+    idp,
+    publicTopicPrefixes,
+    limits,
+    functions,
+    broadcaster: broadcasterName,
+    distDir,
+    httpApiPath: httpApiRoutes.length > 0 ? `/${stage}` : null,
+    reports,
+  });
   httpApi = createHttpApi({ stage, region: REGION, apiId: HTTP_API_ID, routes: httpApiRoutes, functions, authorizer: authorizerName, credentials: [credentials] });
 
   // DynamoDB Streams -> broadcaster, like an event source mapping.
@@ -500,6 +530,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       callbackDelay = delayMs ?? (() => fixedCallbackLatencyMs);
     },
     connections: () => liveConnections.list(),
+    clientReports: () => reports.recent(),
     stop: () =>
       (stopped ??= cleanup.run().then((errors) => {
         for (const error of errors) log({ event: 'stop-error', error: error.message });

@@ -1,19 +1,20 @@
 /// <reference lib="dom" />
 // The demo page in Debian's chromium (playwright-core), running the client SDK bundle: a
-// user connects, subscribes, publishes and sees the message; another user's message arrives
-// live; the browser goes offline and back online and the page reconnects with its
-// subscriptions. Saves screenshots in test-results/.
+// user connects, subscribes, publishes and sees the message with its seq; another user's
+// message arrives live; the browser goes offline while a backend publishes, and back online
+// the page reconnects with its subscriptions and shows the missed messages recovered from
+// history, in order. Saves screenshots in test-results/.
 import * as path from 'node:path';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { startGateway, repoRoot, type Gateway } from '../src';
 import { connect, type TestClient } from './helpers';
 import { clientBundle, realBundles } from './bundles';
+import { launchChromium } from './support/browser';
 
 jest.setTimeout(90_000);
 
-const CHROMIUM = '/usr/bin/chromium';
 const resultsDir = path.join(repoRoot, 'test-results');
 
 let gw: Gateway;
@@ -24,26 +25,11 @@ const others: TestClient[] = [];
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run bash scripts/install-chromium.sh`);
   const distDir = realBundles();
   clientBundle();
   workDir = mkdtempSync(path.join(tmpdir(), 'wskit-demo-'));
   gw = await startGateway({ distDir, dataDir: path.join(workDir, 'data') });
-  browser = await chromium.launchPersistentContext(path.join(workDir, 'chromium-profile'), {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1280, height: 860 },
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium(path.join(workDir, 'chromium-profile'));
   page = browser.pages()[0] ?? (await browser.newPage());
   page.on('pageerror', (err) => pageErrors.push(err.message));
   mkdirSync(resultsDir, { recursive: true });
@@ -74,13 +60,19 @@ test('a user connects, subscribes, publishes and sees messages live', async () =
   await page.fill('#publish-data', 'Hello from chromium');
   await page.click('#publish');
   await page.waitForSelector('.message .data:has-text("Hello from chromium")');
-  await expectText('#publish-feedback', 'Delivered to 1 connection');
+  await expectText('#publish-feedback', 'Delivered to 1 connection · seq 1');
+  expect(await page.getAttribute('.message:has-text("Hello from chromium")', 'data-seq')).toBe('1');
+  expect(await page.textContent('.message:has-text("Hello from chromium") .seq')).toBe('#1');
 
   // Someone else publishes: the page shows it without doing anything.
   await publishAs('bob', 'public:lobby', 'Hi Alice, Bob here');
   await page.waitForSelector('.message .data:has-text("Hi Alice, Bob here")');
   await expectText('#message-count', '2');
+  expect(await page.getAttribute('.message:has-text("Hi Alice, Bob here")', 'data-seq')).toBe('2');
+  expect(await page.getAttribute('.message:has-text("Hi Alice, Bob here")', 'data-via')).toBe('live');
   await expectText('#reconnects', '0');
+  await expectText('#state', 'open');
+  await expectText('#http-url', `${gw.httpUrl}/${gw.stage}`);
 
   await page.screenshot({ path: path.join(resultsDir, 'demo.png'), fullPage: true });
 
@@ -108,6 +100,9 @@ test('offline: the page says so, reconnects when back online, and the subscripti
   expect(await page.isVisible('#notice')).toBe(true);
   expect(await page.textContent('#notice')).toContain('offline');
   expect(await page.evaluate(() => (window as unknown as { wskitClient: { state: string } }).wskitClient.state)).toBe('reconnecting');
+  // A backend publishes while the page is away: back online, the page fetches what it missed.
+  const missed = ['Missed one', 'Missed two', 'Missed three'];
+  for (const text of missed) await publishFromBackend('public:network', text);
   // Publishing meanwhile is queued by the SDK and sent once the connection is back.
   await page.fill('#publish-topic', 'public:network');
   await page.fill('#publish-data', 'Sent while offline');
@@ -122,7 +117,15 @@ test('offline: the page says so, reconnects when back online, and the subscripti
   expect(await page.isVisible('#notice')).toBe(false);
   // The queued publish went out after the subscription was restored, so it came back.
   await page.waitForSelector('.message .data:has-text("Sent while offline")', { timeout: 15_000 });
-  await expectText('#publish-feedback', 'Delivered to 1 connection');
+  await page.waitForFunction(() => document.querySelector('#publish-feedback')?.textContent?.startsWith('Delivered to 1 connection · seq '));
+  // The messages published while offline came from history, once each and in seq order.
+  for (const text of missed) expect(await page.getAttribute(`.message:has-text("${text}")`, 'data-via')).toBe('history');
+  await page.waitForSelector('.note.recovered');
+  const seqs = await topicSeqs('public:network');
+  expect(seqs).toEqual(seqs.map((_, i) => seqs[0]! + i));
+  expect(seqs.length).toBe(missed.length + 1);
+  await page.waitForFunction(() => Number(document.querySelector('#recovered-gaps')?.textContent) >= 1);
+  await expectText('#lost-gaps', '0');
 
   // A publish from elsewhere reaches the new connection: the subscription was restored.
   await publishAs('erin', 'public:network', 'Welcome back');
@@ -164,6 +167,18 @@ test('the page does not expose dev tokens to non-loopback origins and serves no 
   const token = await page.request.post(`${gw.httpUrl}/dev/token`, { data: { sub: 'bad user!' } });
   expect(token.status()).toBe(400);
 });
+
+/** Publishes as an application's backend does locally: POST /dev/publish, through the broadcaster. */
+async function publishFromBackend(topic: string, data: string) {
+  const res = await fetch(`${gw.httpUrl}/dev/publish`, { method: 'POST', body: JSON.stringify({ topic, data }) });
+  expect(res.status).toBe(200);
+  expect(((await res.json()) as { results: Array<{ status: string }> }).results[0]!.status).toBe('delivered');
+}
+
+/** The seqs of a topic's messages on the page, oldest first. */
+function topicSeqs(topic: string): Promise<number[]> {
+  return page.$$eval(`.message[data-topic="${topic}"]`, (items) => items.map((item) => Number((item as HTMLElement).dataset.seq)).reverse());
+}
 
 /** Publishes from a plain WebSocket client of another user; the page is the one subscriber. */
 async function publishAs(sub: string, topic: string, data: string) {
