@@ -13,6 +13,8 @@ export interface FunctionSpec {
   /** The variables from its manifest and the test overrides (`functionEnv`). */
   environment: Record<string, string>;
   timeoutMs: number;
+  /** Its execution environments; default the pool's concurrency. */
+  concurrency?: number;
 }
 
 export interface FunctionPoolOptions {
@@ -75,7 +77,7 @@ export class FunctionPool {
         handlerFile,
         timeoutMs: spec.timeoutMs,
         memoryMb,
-        maxConcurrency: this.options.concurrency,
+        maxConcurrency: spec.concurrency ?? this.options.concurrency,
         maxQueued: this.options.queueLimit,
         region: REGION,
         accountId: ACCOUNT_ID,

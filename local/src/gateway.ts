@@ -48,6 +48,8 @@ import { defaultDistDir, defaultStateDir, defaultWiringDir } from './paths';
 import { serveStatic } from './static-files';
 import { startStreamPoller, type StreamSource } from './stream-poller';
 import { TokenBucket } from './token-bucket';
+import { LocalFanOutQueue, type FanOutQueueStats } from './fanout-queue';
+import { SimulatedConnections } from './simulated-connections';
 import {
   actionAliasesSetting,
   addAliasRoutes,
@@ -152,6 +154,14 @@ export interface GatewayOptions {
   managementRate?: number;
   /** Its bucket size; default 5,000. */
   managementBurst?: number;
+  /**
+   * Big fan-outs: audiences over `inlineLimit` (setting inline_fanout_limit, default 2,000)
+   * are handed to the fan-out queue as shard jobs, which `workers` pollers feed to the
+   * broadcaster (default 5, the parallel batches Lambda's SQS pollers start with).
+   * `shardRate` and `quotaPercent` are the settings fanout_shard_rate and
+   * fanout_quota_percent; the quota itself is managementRate and managementBurst.
+   */
+  fanOut?: { workers?: number; inlineLimit?: number; shardRate?: number; quotaPercent?: number };
   /** A request (headers and body) must arrive within this; default 30 s. */
   httpRequestTimeoutMs?: number;
   /**
@@ -214,6 +224,10 @@ export interface Gateway {
   connections(): ConnectionInfo[];
   /** The latest client reports (at most 50), newest first; also `GET /dev/reports`. */
   clientReports(): ClientReportEntry[];
+  /** Socketless connection ids the management API counts deliveries to (benchmarks). */
+  readonly simulated: SimulatedConnections;
+  /** The fan-out queue's counters, when the broadcaster runs. */
+  fanOutQueue(): (FanOutQueueStats & { pending: number; inFlight: number }) | undefined;
   stop(): Promise<void>;
 }
 
@@ -330,6 +344,8 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   let handleManagement: ReturnType<typeof createManagementApi> | undefined;
   let handleDev: ReturnType<typeof createDevEndpoints> | undefined;
   let httpApi: ReturnType<typeof createHttpApi> | undefined;
+  let fanOutQueue: LocalFanOutQueue | undefined;
+  const simulated = new SimulatedConnections();
   const server = createHttpServer({
     requestTimeoutMs: wholeNumber('httpRequestTimeoutMs', options.httpRequestTimeoutMs, 30_000, 1),
     log,
@@ -345,6 +361,11 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
         jsonResponse(res, 503, { message: 'Service Unavailable' });
         return true;
       };
+      if (LocalFanOutQueue.isSqsRequest(req)) {
+        if (!fanOutQueue) return false;
+        await fanOutQueue.handle(req, res);
+        return true;
+      }
       const target = matchConnectionsPath(requestPath);
       if (target) {
         if (!handleManagement) return notReady();
@@ -379,6 +400,11 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   const fixedCallbackLatencyMs = wholeNumber('callbackLatencyMs', options.callbackLatencyMs, 0);
   let callbackDelay: () => number = () => fixedCallbackLatencyMs;
 
+  // The fan-out queue exists when the broadcaster does (it runs the shard jobs).
+  const fanOutWorkers = wholeNumber('fanOut.workers', options.fanOut?.workers, 5, 1);
+  const fanOutQueueUrl = broadcasterName ? `${httpUrl}/${ACCOUNT_ID}/wskit-fanout` : undefined;
+  const fanOutQueueArn = broadcasterName ? `arn:aws:sqs:${REGION}:${ACCOUNT_ID}:wskit-fanout` : undefined;
+
   // One value per setting key a manifest may name; undefined = known, left unset.
   const settings = new Map<string, string | undefined>([
     ['table_name', tableName],
@@ -403,6 +429,14 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     ['history_retention_seconds', optionalWholeNumber('history.retentionSeconds', options.history?.retentionSeconds)],
     ['history_max_messages', optionalWholeNumber('history.maxMessages', options.history?.maxMessages)],
     ['slot_settle_seconds', optionalWholeNumber('slotSettleSeconds', options.slotSettleSeconds)],
+    ['fanout_queue_url', fanOutQueueUrl],
+    ['fanout_queue_arn', fanOutQueueArn],
+    ['inline_fanout_limit', optionalWholeNumber('fanOut.inlineLimit', options.fanOut?.inlineLimit)],
+    ['fanout_shard_rate', optionalWholeNumber('fanOut.shardRate', options.fanOut?.shardRate)],
+    ['fanout_quota_percent', optionalWholeNumber('fanOut.quotaPercent', options.fanOut?.quotaPercent)],
+    // The functions plan against the quota the management API enforces.
+    ['management_quota', managementRate > 0 ? String(managementRate) : undefined],
+    ['management_burst', managementRate > 0 ? String(managementBurst) : undefined],
     // The authorizer's JWKS cache: its defaults (README) suit the dev identity provider.
     ['jwks_cache_max_age_seconds', undefined],
     ['jwks_stale_grace_seconds', undefined],
@@ -421,6 +455,8 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     return {
       name,
       timeoutMs: options.functionTimeoutMs?.[name] ?? 10_000,
+      // The broadcaster runs the fan-out workers' shards besides streams and /dev/publish.
+      concurrency: name === broadcasterName ? Math.max(options.functionConcurrency ?? 4, fanOutWorkers + 2) : undefined,
       environment: {
         ...(manifest ? environmentFromWiring(manifest, settings) : {}),
         ...(manifest && usesDynamoDb(manifest) ? { AWS_ENDPOINT_URL_DYNAMODB: endpoint } : {}),
@@ -478,7 +514,22 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     callbackDelayMs: () => callbackDelay(),
     credentials: [credentials],
     rateLimiter: managementRate > 0 ? new TokenBucket(managementRate, managementBurst) : undefined,
+    simulated,
   });
+  if (broadcasterName) {
+    const queue = new LocalFanOutQueue({
+      region: REGION,
+      accountId: ACCOUNT_ID,
+      baseUrl: httpUrl,
+      credentials: [credentials],
+      workers: fanOutWorkers,
+      invoke: (event) => functions.invoke(broadcasterName, event),
+      log,
+    });
+    if (queue.url !== fanOutQueueUrl || queue.arn !== fanOutQueueArn) throw new Error('the fan-out queue settings and the queue disagree');
+    cleanup.push('fan-out queue', () => queue.stop());
+    fanOutQueue = queue;
+  }
   handleDev = createDevEndpoints({
     stage,
     idp,
@@ -531,6 +582,8 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     },
     connections: () => liveConnections.list(),
     clientReports: () => reports.recent(),
+    simulated,
+    fanOutQueue: () => fanOutQueue?.snapshot(),
     stop: () =>
       (stopped ??= cleanup.run().then((errors) => {
         for (const error of errors) log({ event: 'stop-error', error: error.message });

@@ -8,7 +8,8 @@
  * services signed with IAM credentials (IAM already decided what they may call: every topic).
  */
 import { isTopicAllowed, type ErrorCode, type HistoryReplyFrame } from '@wskit/protocol';
-import type { RateLimits } from './config';
+import type { FanOutSettings, RateLimits } from './config';
+import { FanOutQueue } from './fanout-queue';
 import type { Session } from './events';
 import { PayloadTooLargeError } from './errors';
 import { PublishWindowExceeded, type TopicHistory } from './history';
@@ -17,6 +18,7 @@ import { TopicPublisher, type PublishOutcome } from './publisher';
 import type { RateLimiter } from './rate-limit';
 import type { MessageSender } from './sender/message-sender';
 import type { ConnectionStore } from './store';
+import type { SubscriberCache } from './subscriber-cache';
 
 /** A request the protocol refuses, with its error code (and when to retry, for RATE_LIMITED). */
 export class Refusal extends Error {
@@ -39,6 +41,10 @@ export interface TopicServiceOptions {
   publicPrefixes: readonly string[];
   rateLimits: RateLimits;
   clockToleranceSeconds: number;
+  /** The execution environment's subscriber lists (module scope). */
+  subscribers: SubscriberCache;
+  /** Big fan-outs are handed off when it names a queue. */
+  fanOut?: FanOutSettings;
 }
 
 export interface PublishContext {
@@ -97,6 +103,8 @@ export class TopicService {
       sender: context.sender,
       clockToleranceSeconds: this.options.clockToleranceSeconds,
       logger: context.logger,
+      subscribers: this.options.subscribers,
+      handoff: this.handoff(context.sender),
     });
     try {
       return await publisher.publish({ topic, data });
@@ -107,6 +115,12 @@ export class TopicService {
       if (error instanceof PublishWindowExceeded) throw new Refusal('INTERNAL', error.message);
       throw error;
     }
+  }
+
+  private handoff(sender: MessageSender): { queue: FanOutQueue; settings: FanOutSettings } | undefined {
+    const settings = this.options.fanOut;
+    if (!settings?.queueUrl) return undefined;
+    return { queue: new FanOutQueue({ queueUrl: settings.queueUrl, region: sender.region, credentials: () => sender.credentials() }), settings };
   }
 }
 

@@ -37,17 +37,18 @@ export async function closeClients(clients: TestClient[]): Promise<void> {
   for (const c of clients) c.ws.terminate();
 }
 
-/** Writes a connection row per id (with its topics) and a subscription row per topic. */
+/** Writes a connection row per id (with its topics; `connectionItems: false` leaves it out) and a subscription row per topic. */
 export async function seedSubscribers(
   client: DynamoDBClient,
   tableName: string,
   subscriptions: Array<{ connectionId: string; topics: string[] }>,
+  options: { connectionItems?: boolean; parallel?: number } = {},
 ): Promise<void> {
   const connectedAt = Date.now();
   const expiresAt = String(connectionExpiresAt(connectedAt));
   const requests: WriteRequest[] = [];
   for (const { connectionId, topics } of subscriptions) {
-    requests.push({
+    if (options.connectionItems !== false) requests.push({
       PutRequest: {
         Item: {
           pk: { S: `conn#${connectionId}` },
@@ -77,9 +78,10 @@ export async function seedSubscribers(
   const chunks: WriteRequest[][] = [];
   for (let i = 0; i < requests.length; i += 25) chunks.push(requests.slice(i, i + 25));
   // A few batches at a time; unprocessed items are written again.
-  for (let i = 0; i < chunks.length; i += 8) {
+  const parallel = options.parallel ?? 8;
+  for (let i = 0; i < chunks.length; i += parallel) {
     await Promise.all(
-      chunks.slice(i, i + 8).map(async (chunk) => {
+      chunks.slice(i, i + parallel).map(async (chunk) => {
         let pending = chunk;
         for (let attempt = 0; pending.length > 0 && attempt < 10; attempt++) {
           const out = await client.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: pending } }));

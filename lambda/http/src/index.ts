@@ -19,6 +19,10 @@ import {
   Refusal,
   TopicHistory,
   TopicService,
+  SubscriberCache,
+  fanOutSettingsFromEnv,
+  publishAckFields,
+  publishLogFields,
   clockToleranceSecondsFromEnv,
   defineHandler,
   emitMetrics,
@@ -43,6 +47,7 @@ const settings = lazy(() => ({
   rateLimits: rateLimitsFromEnv(),
   clockToleranceSeconds: clockToleranceSecondsFromEnv(),
   history: historySettingsFromEnv(),
+  fanOut: fanOutSettingsFromEnv(),
 }));
 const store = lazy(() => new ConnectionStore({ tableName: settings().tableName, logger: scope.logger() }));
 const service = lazy(
@@ -57,6 +62,8 @@ const service = lazy(
       publicPrefixes: settings().publicPrefixes,
       rateLimits: settings().rateLimits,
       clockToleranceSeconds: settings().clockToleranceSeconds,
+      subscribers: new SubscriberCache({ tableName: settings().tableName }),
+      fanOut: settings().fanOut,
     }),
 );
 
@@ -132,9 +139,8 @@ async function route(invocation: Invocation, event: HttpEvent): Promise<HttpResu
     sender: MessageSender.forApi({}, { store: store(), logger: invocation.log, context: invocation.remaining, concurrency: FAN_OUT_CONCURRENCY, metrics: scope.metrics() }),
     logger: invocation.log,
   });
-  const { summary } = outcome;
-  invocation.log.info('published', { mid: outcome.mid, seq: outcome.seq, bytes: outcome.bytes, total: summary.total, delivered: summary.delivered, gone: summary.gone, failed: summary.failed, expired: outcome.expired });
-  return json(200, { type: 'ack', action: 'publish', topic, mid: outcome.mid, seq: outcome.seq, delivered: summary.delivered, gone: summary.gone, failed: summary.failed });
+  invocation.log.info('published', publishLogFields(outcome));
+  return json(200, { type: 'ack', action: 'publish', topic, ...publishAckFields(outcome) });
 }
 
 function callerOf(event: HttpEvent, iam: boolean): Caller {

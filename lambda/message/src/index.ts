@@ -25,6 +25,10 @@ import {
   SubscriptionLimitError,
   TopicHistory,
   TopicService,
+  SubscriberCache,
+  fanOutSettingsFromEnv,
+  publishAckFields,
+  publishLogFields,
   actionAliasesFromEnv,
   clockToleranceSecondsFromEnv,
   defineHandler,
@@ -72,6 +76,7 @@ const settings = lazy(() => {
     clockToleranceSeconds: clockToleranceSecondsFromEnv(),
     aliases: actionAliasesFromEnv(),
     history: historySettingsFromEnv(),
+    fanOut: fanOutSettingsFromEnv(),
   };
 });
 const store = lazy(() => new ConnectionStore({ tableName: settings().tableName, maxTopicsPerConnection: settings().maxTopicsPerConnection, logger: scope.logger() }));
@@ -88,6 +93,8 @@ const service = lazy(
       publicPrefixes: settings().publicPrefixes,
       rateLimits: settings().rateLimits,
       clockToleranceSeconds: settings().clockToleranceSeconds,
+      subscribers: new SubscriberCache({ tableName: settings().tableName }),
+      fanOut: settings().fanOut,
     }),
 );
 
@@ -219,21 +226,8 @@ async function publish(request: Frame, frame: PublishFrame): Promise<ServerFrame
     { store: store(), logger: invocation.log, context: invocation.remaining, concurrency: FAN_OUT_CONCURRENCY, metrics: scope.metrics() },
   );
   const outcome = await service().publish(request.caller, frame.topic, frame.data, { sender, logger: invocation.log });
-  const { summary } = outcome;
-  invocation.log.info('published', {
-    topic: frame.topic,
-    mid: outcome.mid,
-    seq: outcome.seq,
-    bytes: outcome.bytes,
-    total: summary.total,
-    delivered: summary.delivered,
-    gone: summary.gone,
-    failed: summary.failed,
-    expired: outcome.expired,
-    retried: summary.retried,
-    durationMs: summary.durationMs,
-  });
-  return ack(request, { topic: frame.topic, mid: outcome.mid, seq: outcome.seq, delivered: summary.delivered, gone: summary.gone, failed: summary.failed });
+  invocation.log.info('published', publishLogFields(outcome));
+  return ack(request, { topic: frame.topic, ...publishAckFields(outcome) });
 }
 
 /** A client's experience summary, as CloudWatch metrics per client version (never per user). */

@@ -18,6 +18,7 @@ import type { ConnectionStore } from '../store';
 import { classifySendError, isThrottle, statusOf } from './classify';
 import { runFanOut, type AttemptHooks } from './fan-out';
 import { managementConnection, type ManagementConnection } from './management';
+import type { SigningCredentials } from './signed-post';
 import {
   DEFAULT_RETRY_POLICY,
   type ConnectionInfo,
@@ -82,6 +83,11 @@ export class MessageSender {
 
   private async client(): Promise<ManagementClient> {
     return (await this.connection()).client;
+  }
+
+  /** The credentials requests are signed with (the SDK client's provider chain, memoized). */
+  async credentials(): Promise<SigningCredentials> {
+    return (await this.client()).config.credentials();
   }
 
   /** Milliseconds left before the reserve, or Infinity without a context. */
