@@ -27,6 +27,8 @@ export interface FunctionPoolOptions {
   credentials: { accessKeyId: string; secretAccessKey: string };
   /** Where the functions' output lines go (already escaped), or undefined to drop them. */
   log: FunctionLogSink | undefined;
+  /** Active tracing: the X-Ray daemon's address and where the function segments go. */
+  tracing?: { daemonAddress: string; record: (segment: Record<string, unknown>) => void };
 }
 
 /** What a function's lines go through: escaped, and a sink that throws cannot hurt the gateway. */
@@ -82,6 +84,7 @@ export class FunctionPool {
         region: REGION,
         accountId: ACCOUNT_ID,
         log: this.options.log,
+        traceSegment: this.options.tracing?.record,
         environment: {
           PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
           LANG: 'en_US.UTF-8',
@@ -96,6 +99,7 @@ export class FunctionPool {
           AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${functionName}`,
           LAMBDA_TASK_ROOT: path.dirname(handlerFile),
           _HANDLER: 'index.handler',
+          ...(this.options.tracing ? { AWS_XRAY_DAEMON_ADDRESS: this.options.tracing.daemonAddress, AWS_XRAY_CONTEXT_MISSING: 'LOG_ERROR' } : {}),
           ...spec.environment,
         },
       }),

@@ -50,6 +50,7 @@ import { startStreamPoller, type StreamSource } from './stream-poller';
 import { TokenBucket } from './token-bucket';
 import { LocalFanOutQueue, type FanOutQueueStats } from './fanout-queue';
 import { SimulatedConnections } from './simulated-connections';
+import { LocalXrayDaemon, type SegmentDocument } from './xray-daemon';
 import {
   actionAliasesSetting,
   addAliasRoutes,
@@ -162,6 +163,12 @@ export interface GatewayOptions {
    * fanout_quota_percent; the quota itself is managementRate and managementBurst.
    */
   fanOut?: { workers?: number; inlineLimit?: number; shardRate?: number; quotaPercent?: number };
+  /**
+   * Active X-Ray tracing (setting tracing): an X-Ray daemon stand-in on loopback takes the
+   * functions' segment documents, and each invocation gets a sampled trace header and a
+   * function segment, as on Lambda. Read them with `traces()`. Default off.
+   */
+  tracing?: boolean;
   /** A request (headers and body) must arrive within this; default 30 s. */
   httpRequestTimeoutMs?: number;
   /**
@@ -228,6 +235,8 @@ export interface Gateway {
   readonly simulated: SimulatedConnections;
   /** The fan-out queue's counters, when the broadcaster runs. */
   fanOutQueue(): (FanOutQueueStats & { pending: number; inFlight: number }) | undefined;
+  /** The X-Ray segment documents so far (with `tracing`), oldest first. */
+  traces(): SegmentDocument[];
   stop(): Promise<void>;
 }
 
@@ -400,6 +409,9 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   const fixedCallbackLatencyMs = wholeNumber('callbackLatencyMs', options.callbackLatencyMs, 0);
   let callbackDelay: () => number = () => fixedCallbackLatencyMs;
 
+  const xray = options.tracing ? await cleanup.guard(() => LocalXrayDaemon.start()) : undefined;
+  if (xray) cleanup.push('X-Ray daemon', () => xray.stop());
+
   // The fan-out queue exists when the broadcaster does (it runs the shard jobs).
   const fanOutWorkers = wholeNumber('fanOut.workers', options.fanOut?.workers, 5, 1);
   const fanOutQueueUrl = broadcasterName ? `${httpUrl}/${ACCOUNT_ID}/wskit-fanout` : undefined;
@@ -437,6 +449,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     // The functions plan against the quota the management API enforces.
     ['management_quota', managementRate > 0 ? String(managementRate) : undefined],
     ['management_burst', managementRate > 0 ? String(managementBurst) : undefined],
+    ['tracing', xray ? 'on' : undefined],
     // The authorizer's JWKS cache: its defaults (README) suit the dev identity provider.
     ['jwks_cache_max_age_seconds', undefined],
     ['jwks_stale_grace_seconds', undefined],
@@ -480,6 +493,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       concurrency: options.functionConcurrency ?? 4,
       queueLimit: functionQueueLimit,
       credentials,
+      tracing: xray ? { daemonAddress: xray.address, record: (segment) => xray.record(segment) } : undefined,
       log: withReports(
         safeLogSink(
           options.functionLogs === true
@@ -584,6 +598,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     clientReports: () => reports.recent(),
     simulated,
     fanOutQueue: () => fanOutQueue?.snapshot(),
+    traces: () => xray?.documents() ?? [],
     stop: () =>
       (stopped ??= cleanup.run().then((errors) => {
         for (const error of errors) log({ event: 'stop-error', error: error.message });

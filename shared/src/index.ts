@@ -14,4 +14,5 @@ export * from './handler';
 export * from './publisher';
 export * from './subscriber-cache';
 export * from './fanout-queue';
+export { continueTrace, runInvocationTrace, traced, tracingEnabled } from './tracing';
 export * from './topic-service';

@@ -6,6 +6,7 @@
  */
 import { httpModules } from './aws';
 import { errorFromResponse, PostSigner, type SigningCredentials } from './sender/signed-post';
+import { traced } from './tracing';
 
 interface Entry {
   Id: string;
@@ -59,7 +60,11 @@ export class SqsSender {
 
   private async sendWithRetries(entries: Entry[]): Promise<void> {
     for (let attempt = 1; entries.length > 0; attempt++) {
-      const failed = await this.sendBatch(entries);
+      const failed = await traced(
+        { name: 'SQS', aws: { operation: 'SendMessageBatch', queue_url: this.options.queueUrl } },
+        () => this.sendBatch(entries),
+        (refused) => ({ metadata: { entries: entries.length, refused: refused.length } }),
+      );
       if (failed.length === 0) return;
       const senderFault = failed.find((f) => f.SenderFault);
       if (senderFault) throw new Error(`SQS refused a message: ${senderFault.Code ?? 'unknown'} ${senderFault.Message ?? ''}`.trim());

@@ -25,6 +25,7 @@ import {
   MessageSender,
   SubscriberCache,
   parseFanOutJob,
+  runInvocationTrace,
   shardPace,
   type FanOutJob,
   PayloadTooLargeError,
@@ -288,7 +289,7 @@ export async function processBatch(event: unknown, context: LambdaContextLike | 
 /** The Lambda handler: `index.handler`. An unexpected error fails the batch (Lambda retries it) and counts as `Faults`. */
 export async function handler(event: unknown, context?: LambdaContextLike): Promise<BatchResponse> {
   try {
-    return await processBatch(event, context, dependenciesFromEnv());
+    return await runInvocationTrace(() => processBatch(event, context, dependenciesFromEnv()));
   } catch (error) {
     scope.logger().error(`${SERVICE} failed; the batch is retried`, { requestId: context?.awsRequestId, error });
     try {

@@ -20,6 +20,7 @@ import {
   TopicHistory,
   TopicService,
   SubscriberCache,
+  continueTrace,
   fanOutSettingsFromEnv,
   publishAckFields,
   publishLogFields,
@@ -90,6 +91,8 @@ function refused(code: ErrorCode, message: string, retryAfterMs?: number): HttpR
 
 interface HttpEvent {
   routeKey?: unknown;
+  /** Lower-case names (payload format 2.0). */
+  headers?: Record<string, unknown> | null;
   pathParameters?: Record<string, unknown> | null;
   queryStringParameters?: Record<string, unknown> | null;
   body?: unknown;
@@ -101,8 +104,10 @@ export const handler = defineHandler<HttpResult>({
   service: SERVICE,
   async run(invocation) {
     const event = (invocation.event ?? {}) as HttpEvent;
+    // A request with a W3C traceparent header continues its caller's trace (tracing.ts).
+    const traceparent = own(event.headers, 'traceparent');
     try {
-      return await route(invocation, event);
+      return await continueTrace(typeof traceparent === 'string' ? traceparent : undefined, SERVICE, { route: typeof event.routeKey === 'string' ? event.routeKey : '' }, () => route(invocation, event));
     } catch (error) {
       if (error instanceof Refusal) {
         if (error.code === 'RATE_LIMITED') emitMetrics(scope.metrics(), { RateLimited: 1 });

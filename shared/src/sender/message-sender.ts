@@ -19,6 +19,7 @@ import { classifySendError, isThrottle, statusOf } from './classify';
 import { runFanOut, type AttemptHooks } from './fan-out';
 import { managementConnection, type ManagementConnection } from './management';
 import type { SigningCredentials } from './signed-post';
+import { traced } from '../tracing';
 import {
   DEFAULT_RETRY_POLICY,
   type ConnectionInfo,
@@ -109,7 +110,13 @@ export class MessageSender {
    * (before sending).
    */
   async send(connectionId: string, payload: string | Uint8Array, options: SendOptions = {}): Promise<SendResult> {
-    return this.sendBytes(connectionId, this.checkPayload(payload), options);
+    const data = this.checkPayload(payload);
+    return traced(
+      { name: 'ApiGatewayManagementApi', aws: { operation: 'PostToConnection' } },
+      () => this.sendBytes(connectionId, data, options),
+      (result) => ({ annotations: { status: result.status }, metadata: { attempts: result.attempts } }),
+      { nested: false },
+    );
   }
 
   private async sendBytes(
@@ -259,6 +266,19 @@ export class MessageSender {
     options: FanOutOptions = {},
   ): Promise<FanOutSummary> {
     const data = this.checkPayload(payload);
+    // One subsegment for the whole fan-out, with its counts (not one per request).
+    return traced(
+      { name: 'ApiGatewayManagementApi', aws: { operation: 'PostToConnection' }, annotations: { fan_out: true } },
+      () => this.fanOutBytes(connectionIds, data, options),
+      (summary) => ({
+        annotations: { fan_out: true, recipients: summary.total, delivered: summary.delivered, failed: summary.failed },
+        metadata: { gone: summary.gone, retried: summary.retried, throttled: summary.throttled, durationMs: summary.durationMs },
+      }),
+      { nested: false },
+    );
+  }
+
+  private fanOutBytes(connectionIds: Iterable<string> | AsyncIterable<string>, data: Uint8Array, options: FanOutOptions): Promise<FanOutSummary> {
     return runFanOut(
       {
         attempt: (connectionId, sendOptions, hooks) => this.sendBytes(connectionId, data, sendOptions, hooks),
