@@ -46,6 +46,11 @@ Options:
   --management-rate <n>            account-level throttle on @connections, requests per second
                                    (default 10000, as AWS; 0 = off); beyond it 429 LimitExceededException
   --management-burst <n>           its bucket size (default 5000)
+  --inline-fanout-limit <n>        audiences up to this are delivered by the publishing function;
+                                   bigger ones go to the fan-out queue as shard jobs (default 2000)
+  --fanout-workers <n>             broadcaster invocations running shard jobs at once (default 5)
+  --tracing                        active X-Ray tracing: the functions send segments to a local
+                                   daemon stand-in (GET /dev/traces lists them)
   --function-queue-limit <n>       invocations that may wait per function when every environment is
                                    busy (default 1000); beyond it the integration is throttled
   --action-alias <name>=<action>   a route key that stands for a protocol action, e.g.
@@ -87,6 +92,9 @@ try {
       'callback-latency-ms': { type: 'string' },
       'management-rate': { type: 'string' },
       'management-burst': { type: 'string' },
+      'inline-fanout-limit': { type: 'string' },
+      'fanout-workers': { type: 'string' },
+      tracing: { type: 'boolean' },
       'function-queue-limit': { type: 'string' },
       'action-alias': { type: 'string', multiple: true },
       'frame-rate-limit': { type: 'string' },
@@ -256,6 +264,11 @@ try {
     callbackLatencyMs: integer('callback-latency-ms', args['callback-latency-ms']),
     managementRate: integer('management-rate', args['management-rate']),
     managementBurst: integer('management-burst', args['management-burst'], { min: 1 }),
+    fanOut: {
+      inlineLimit: integer('inline-fanout-limit', args['inline-fanout-limit'], { min: 1 }),
+      workers: integer('fanout-workers', args['fanout-workers'], { min: 1 }),
+    },
+    tracing: args.tracing === true,
     functionQueueLimit: integer('function-queue-limit', args['function-queue-limit']),
     actionAliases,
     rateLimits: {

@@ -554,6 +554,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     distDir,
     httpApiPath: httpApiRoutes.length > 0 ? `/${stage}` : null,
     reports,
+    traces: xray ? () => xray.documents() : undefined,
   });
   httpApi = createHttpApi({ stage, region: REGION, apiId: HTTP_API_ID, routes: httpApiRoutes, functions, authorizer: authorizerName, credentials: [credentials] });
 

@@ -98,3 +98,14 @@ it('without a traceparent the calls go under the function segment of the sampled
   for (const call of calls) expect(call).toMatchObject({ trace_id: functionSegment.trace_id, parent_id: functionSegment.id });
   expect(documents.some((d) => d.name === 'wskit-message')).toBe(false);
 });
+
+it('lists a trace at GET /dev/traces', async () => {
+  const trace = traceparent();
+  const client = await signIn('lister');
+  await client.request({ action: 'subscribe', topic: 'public:listed', id: 'l1', traceparent: trace.header });
+  await eventually(() => inTrace(trace.xrayTraceId).length, (n) => n >= 2);
+  const res = await fetch(`${gw.httpUrl}/dev/traces?trace_id=${trace.xrayTraceId}`);
+  const { documents } = (await res.json()) as { documents: SegmentDocument[] };
+  expect(documents.length).toBeGreaterThanOrEqual(2);
+  expect(documents.every((d) => d.trace_id === trace.xrayTraceId)).toBe(true);
+});

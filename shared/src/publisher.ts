@@ -57,6 +57,12 @@ export interface ShardOutcome {
   retry: string[];
 }
 
+interface ListedAudience {
+  recipients: string[];
+  expired: Subscriber[];
+}
+type Audience = ListedAudience | { estimated: number };
+
 export interface Handoff {
   queue: FanOutQueue;
   settings: FanOutSettings;
@@ -118,35 +124,41 @@ export class TopicPublisher {
    * (unless `failFast`).
    */
   async publishMany(topic: string, inputs: Array<Omit<PublishInput, 'topic'>>, options: { failFast?: boolean } = {}): Promise<Array<PublishOutcome | { error: unknown }>> {
-    let audience: { recipients: string[]; expired: Subscriber[] } | undefined;
+    let audience: Audience | undefined;
     const outcomes: Array<PublishOutcome | { error: unknown }> = [];
+    const handoff = this.options.handoff;
     for (const input of inputs) {
       try {
         const { mid, ts, seq, payload } = await this.store({ ...input, topic });
-        audience ??= await this.audience(topic);
+        // With a queue, an audience this environment has not cached and whose estimate is
+        // over the inline limit is not read here: the shards read it.
+        audience ??= await this.audience(topic, undefined, handoff ? handoff.settings.inlineLimit : undefined);
         const base = { topic, mid, seq, bytes: utf8Bytes(payload) };
-        const handoff = this.options.handoff;
-        if (handoff && audience.recipients.length > handoff.settings.inlineLimit) {
-          const queued = await this.handOff(handoff, { topic, seq, mid, frame: payload, queuedAt: ts }, audience.recipients.length);
+        const size = 'estimated' in audience ? audience.estimated : audience.recipients.length;
+        if (handoff && size > handoff.settings.inlineLimit) {
+          const queued = await this.handOff(handoff, { topic, seq, mid, frame: payload, queuedAt: ts }, size);
           if (queued) {
             outcomes.push({ ...base, queued, expired: 0 });
             continue;
           }
+          // The queue refused: the list is read after all and delivered here.
+          if ('estimated' in audience) audience = await this.audience(topic);
         }
+        const listed = audience as ListedAudience;
         const gone = new Set<string>();
-        const summary = await this.options.sender.fanOut(audience.recipients, payload, {
+        const summary = await this.options.sender.fanOut(listed.recipients, payload, {
           topic,
           metricProperties: { ...this.options.metricProperties, mid, seq, audience: this.subscribers.last.source },
           onResult: (result) => this.noteResult(topic, result, gone),
         });
-        if (gone.size > 0) audience.recipients = audience.recipients.filter((id) => !gone.has(id));
-        outcomes.push({ ...base, summary, expired: audience.expired.length });
+        if (gone.size > 0) listed.recipients = listed.recipients.filter((id) => !gone.has(id));
+        outcomes.push({ ...base, summary, expired: listed.expired.length });
       } catch (error) {
         if (options.failFast) throw error;
         outcomes.push({ error });
       }
     }
-    if (audience && outcomes.some((o) => 'summary' in o)) await this.closeExpired(audience.expired);
+    if (audience && 'expired' in audience && outcomes.some((o) => 'summary' in o)) await this.closeExpired(audience.expired);
     return outcomes;
   }
 
@@ -189,11 +201,18 @@ export class TopicPublisher {
     return this.cache;
   }
 
-  /** The topic's recipients (tokens valid) and the subscribers whose token expired. */
-  private async audience(topic: string, keep?: (connectionId: string) => boolean): Promise<{ recipients: string[]; expired: Subscriber[] }> {
+  /**
+   * The topic's recipients (tokens valid) and the subscribers whose token expired; or, given
+   * `listUpTo`, only the audience's estimated size when it is over that and not cached.
+   */
+  private async audience(topic: string, keep?: (connectionId: string) => boolean): Promise<ListedAudience>;
+  private async audience(topic: string, keep: undefined, listUpTo: number | undefined): Promise<Audience>;
+  private async audience(topic: string, keep?: (connectionId: string) => boolean, listUpTo?: number): Promise<Audience> {
+    const view = await this.cache.read(topic, { listUpTo });
+    if ('estimated' in view) return view;
     const recipients: string[] = [];
     const expired: Subscriber[] = [];
-    for (const subscriber of await this.cache.subscribers(topic)) {
+    for (const subscriber of view.list) {
       if (keep && !keep(subscriber.connectionId)) continue;
       if (this.isExpired(subscriber)) expired.push(subscriber);
       else recipients.push(subscriber.connectionId);

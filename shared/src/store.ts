@@ -370,7 +370,7 @@ export class ConnectionStore {
         });
       throw new ConnectionNotFoundError(connectionId);
     }
-    await this.recordChange(topic, { connectionId, ver: version, active: true, userId: old.userId, connExpiresAt: expiresAt, tokenExp });
+    await this.recordChange(topic, { connectionId, ver: version, active: true, userId: old.userId, connExpiresAt: expiresAt, tokenExp }, stringSet(old.topics).includes(topic) ? 0 : 1);
     return { added: !stringSet(old.topics).includes(topic), expiresAt };
   }
 
@@ -431,7 +431,7 @@ export class ConnectionStore {
     // no row at all no cache can list the connection (a row is only ever deleted with its
     // connection), so an unsubscribe from a topic never subscribed writes nothing more.
     if (removed || (await this.rowExists(topic, connectionId))) {
-      await this.recordChange(topic, { connectionId, ver: version, active: false, userId: old.userId, connExpiresAt: Number(old.expiresAt) });
+      await this.recordChange(topic, { connectionId, ver: version, active: false, userId: old.userId, connExpiresAt: Number(old.expiresAt) }, removed ? -1 : 0);
     }
     return { removed };
   }
@@ -453,6 +453,7 @@ export class ConnectionStore {
   private async recordChange(
     topic: string,
     change: { connectionId: string; ver: number; active: boolean; userId: unknown; connExpiresAt: number; tokenExp?: number | undefined },
+    subscribersDelta: number,
   ): Promise<void> {
     const { UpdateCommand, PutCommand } = await this.table.commands();
     const client = await this.table.client();
@@ -460,8 +461,11 @@ export class ConnectionStore {
       new UpdateCommand({
         TableName: this.tableName,
         Key: topicMetaKey(topic),
-        UpdateExpression: 'ADD changes :one',
-        ExpressionAttributeValues: { ':one': 1 },
+        // `subscribers` is an estimate (a connection that goes away without unsubscribing
+        // is not taken off; a cache that reads the rows sets it right): it lets a publish
+        // to a big topic hand off without reading the list.
+        UpdateExpression: 'ADD changes :one, subscribers :delta',
+        ExpressionAttributeValues: { ':one': 1, ':delta': subscribersDelta },
         ReturnValues: 'UPDATED_NEW',
       }),
     );

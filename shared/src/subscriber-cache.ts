@@ -20,6 +20,11 @@
  *     applied at once; one still missing after GAP_RELOAD_MS (its writer stopped between the
  *     two writes) makes the cache load the topic from its rows again.
  *
+ * The same item keeps an estimate of the topic's audience (`subscribers`: +1 per subscribe, -1
+ * per unsubscribe, set to the truth whenever a cache reads the rows), so a publish to a big
+ * topic that this environment has not cached yet can hand its fan-out off on the estimate
+ * alone (`read` with `listUpTo`) instead of reading every row first.
+ *
  * A cache never has to trust its own age: the counter decides. It is bounded (topics and
  * members); what it forgets costs a reload, never a wrong list.
  */
@@ -61,8 +66,8 @@ export interface SubscriberCacheOptions extends TableAccessOptions {
 }
 
 export interface CacheReadStats {
-  /** How the list was obtained. */
-  source: 'cache' | 'changes' | 'full';
+  /** How the list was obtained (`estimate`: it was not, only the audience's estimated size). */
+  source: 'cache' | 'changes' | 'full' | 'estimate';
   /** DynamoDB requests it took. */
   requests: number;
 }
@@ -90,9 +95,23 @@ export class SubscriberCache {
 
   /** The active, unexpired subscribers of a topic, exact as of the moment this call started. */
   async subscribers(topic: string): Promise<Subscriber[]> {
+    const view = await this.read(topic);
+    return 'list' in view ? view.list : [];
+  }
+
+  /**
+   * The topic's subscribers, or, when this cache does not hold the topic and the topic's
+   * estimated audience is over `listUpTo`, only that estimate (the list is not read: a
+   * publish hands a big fan-out off without reading 100,000 rows first).
+   */
+  async read(topic: string, options: { listUpTo?: number } = {}): Promise<{ list: Subscriber[] } | { estimated: number }> {
     let requests = 1;
-    const changes = await this.readCounter(topic);
+    const { changes, subscribers: estimated } = await this.readMeta(topic);
     let entry = this.entries.get(topic);
+    if (!entry && options.listUpTo !== undefined && estimated > options.listUpTo) {
+      this.last = { source: 'estimate', requests };
+      return { estimated };
+    }
     let source: CacheReadStats['source'] = 'cache';
     const nowMs = this.now();
     const stale =
@@ -102,7 +121,7 @@ export class SubscriberCache {
         // Reading the rows is then no dearer than reading the changes.
         changes - entry.changes > Math.max(MIN_CHANGES_BEFORE_RELOAD, entry.members.size));
     if (!entry || stale || changes < entry.changes) {
-      const loaded = await this.load(topic, changes);
+      const loaded = await this.load(topic, changes, estimated);
       requests += loaded.requests;
       entry = loaded.entry;
       source = 'full';
@@ -120,7 +139,7 @@ export class SubscriberCache {
       if (member.tokenExp !== undefined) subscriber.tokenExp = member.tokenExp;
       list.push(subscriber);
     }
-    return list;
+    return { list };
   }
 
   /** A connection found gone (410): it leaves every cached list now. */
@@ -129,17 +148,37 @@ export class SubscriberCache {
     if (entry?.members.delete(connectionId)) this.members--;
   }
 
-  private async readCounter(topic: string): Promise<number> {
+  private async readMeta(topic: string): Promise<{ changes: number; subscribers: number }> {
     const { GetCommand } = await this.table.commands();
     const client = await this.table.client();
     const { Item } = await client.send(
-      new GetCommand({ TableName: this.table.tableName, Key: topicMetaKey(topic), ConsistentRead: true, ProjectionExpression: 'changes' }),
+      new GetCommand({ TableName: this.table.tableName, Key: topicMetaKey(topic), ConsistentRead: true, ProjectionExpression: 'changes, subscribers' }),
     );
-    return Number(Item?.changes ?? 0);
+    return { changes: Number(Item?.changes ?? 0), subscribers: Number(Item?.subscribers ?? 0) };
+  }
+
+  /**
+   * Sets the topic's estimated audience to what the rows say, unless a change came in since
+   * they were read (best effort: a refused or failed write changes nothing that matters).
+   */
+  private async correctEstimate(topic: string, changes: number, active: number): Promise<void> {
+    const { UpdateCommand } = await this.table.commands();
+    const client = await this.table.client();
+    await client
+      .send(
+        new UpdateCommand({
+          TableName: this.table.tableName,
+          Key: topicMetaKey(topic),
+          UpdateExpression: 'SET subscribers = :n',
+          ConditionExpression: changes === 0 ? 'attribute_not_exists(changes) OR changes = :c' : 'changes = :c',
+          ExpressionAttributeValues: { ':n': active, ':c': changes },
+        }),
+      )
+      .catch(() => undefined);
   }
 
   /** Every subscription row, after reading the counter: changes made meanwhile are either in the rows or read later. */
-  private async load(topic: string, changes: number): Promise<{ entry: Entry; requests: number }> {
+  private async load(topic: string, changes: number, estimated: number): Promise<{ entry: Entry; requests: number }> {
     const { QueryCommand } = await this.table.commands();
     const client = await this.table.client();
     const previous = this.entries.get(topic);
@@ -177,6 +216,13 @@ export class SubscriberCache {
     const entry: Entry = { changes, missing: new Set(), members, loadedAt: this.now() };
     this.entries.set(topic, entry);
     this.members += members.size;
+    const nowSeconds = Math.floor(this.now() / 1000);
+    let active = 0;
+    for (const member of members.values()) if (member.active && member.expiresAt > nowSeconds) active++;
+    if (active !== estimated) {
+      await this.correctEstimate(topic, changes, active);
+      requests++;
+    }
     return { entry, requests };
   }
 

@@ -3,7 +3,7 @@
  * written straight into the table with BatchWriteItem (the same item shapes as
  * ConnectionStore writes; seeding 1,000 subscribers one subscribe() at a time is slow).
  */
-import { BatchWriteItemCommand, type DynamoDBClient, type WriteRequest } from '@aws-sdk/client-dynamodb';
+import { BatchWriteItemCommand, UpdateItemCommand, type DynamoDBClient, type WriteRequest } from '@aws-sdk/client-dynamodb';
 import WebSocket from 'ws';
 import { connectionExpiresAt } from '@wskit/shared';
 
@@ -37,7 +37,10 @@ export async function closeClients(clients: TestClient[]): Promise<void> {
   for (const c of clients) c.ws.terminate();
 }
 
-/** Writes a connection row per id (with its topics; `connectionItems: false` leaves it out) and a subscription row per topic. */
+/**
+ * Writes a connection row per id (with its topics; `connectionItems: false` leaves it out), a
+ * subscription row per topic, and adds the rows to each topic's audience estimate.
+ */
 export async function seedSubscribers(
   client: DynamoDBClient,
   tableName: string,
@@ -88,6 +91,19 @@ export async function seedSubscribers(
           pending = out.UnprocessedItems?.[tableName] ?? [];
         }
         if (pending.length > 0) throw new Error(`seeding left ${pending.length} items unprocessed`);
+      }),
+    );
+  }
+  // Each topic's audience estimate, as the subscribes would have counted it (store.ts).
+  const perTopic = new Map<string, number>();
+  for (const { topics } of subscriptions) for (const topic of topics) perTopic.set(topic, (perTopic.get(topic) ?? 0) + 1);
+  for (const [topic, count] of perTopic) {
+    await client.send(
+      new UpdateItemCommand({
+        TableName: tableName,
+        Key: { pk: { S: `topic#${topic}` }, sk: { S: 'meta' } },
+        UpdateExpression: 'ADD subscribers :n',
+        ExpressionAttributeValues: { ':n': { N: String(count) } },
       }),
     );
   }

@@ -111,10 +111,10 @@ beforeAll(async () => {
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
     WSKIT_LOG_LEVEL: 'ERROR',
-    // An audience over 2 is handed off to the queue (each scenario publishes to one).
+    // An audience over 3 is handed off to the queue (each scenario publishes to one).
     WSKIT_FANOUT_QUEUE_URL: queue.url,
     WSKIT_FANOUT_QUEUE_ARN: FANOUT_QUEUE_ARN,
-    WSKIT_INLINE_FANOUT_LIMIT: '2',
+    WSKIT_INLINE_FANOUT_LIMIT: '3',
   });
 });
 afterAll(async () => {
@@ -205,9 +205,9 @@ it('message: every action, a gone subscriber, an expired one', async () => {
   const me = await open('rae');
   const gone = await open('sam');
   const expired = await open('tia', Math.floor(Date.now() / 1000) - 60);
-  const crowd = await subscribeCrowd('public:big', 3);
-  await store.subscribe(gone.connectionId, 'public:lp');
-  await store.subscribe(expired.connectionId, 'public:lp');
+  const crowd = await subscribeCrowd('public:big', 4);
+  await store.subscribe(gone.connectionId, 'public:msg');
+  await store.subscribe(expired.connectionId, 'public:msg');
   api.disconnect(gone.connectionId);
   const send = async (frame: Record<string, unknown>, session = me) => {
     const { statusCode, body } = await handler(messageEvent(JSON.stringify(frame), session), lambdaContext());
@@ -217,18 +217,18 @@ it('message: every action, a gone subscriber, an expired one', async () => {
   await expectExactly('message', async () => {
     await send({ action: 'hello' });
     await send({ action: 'ping' });
-    expect(await send({ action: 'subscribe', topic: 'public:lp' })).toMatchObject({ type: 'ack' });
-    expect(await send({ action: 'publish', topic: 'public:lp', data: 1 })).toMatchObject({ type: 'ack', delivered: 1, gone: 1 });
-    expect(await send({ action: 'subscribe', topic: 'public:lp', since: 0 })).toMatchObject({ type: 'ack', seq: 1 });
-    expect(await send({ action: 'history', topic: 'public:lp' })).toMatchObject({ type: 'history' });
-    expect(await send({ action: 'unsubscribe', topic: 'public:lp' })).toMatchObject({ type: 'ack' });
+    expect(await send({ action: 'subscribe', topic: 'public:msg' })).toMatchObject({ type: 'ack' });
+    expect(await send({ action: 'publish', topic: 'public:msg', data: 1 })).toMatchObject({ type: 'ack', delivered: 1, gone: 1 });
+    expect(await send({ action: 'subscribe', topic: 'public:msg', since: 0 })).toMatchObject({ type: 'ack', seq: 1 });
+    expect(await send({ action: 'history', topic: 'public:msg' })).toMatchObject({ type: 'history' });
+    expect(await send({ action: 'unsubscribe', topic: 'public:msg' })).toMatchObject({ type: 'ack' });
     expect(await send({ action: 'publish', topic: 'public:big', data: 2 })).toMatchObject({ type: 'ack', queued: true });
-    expect(crowd).toHaveLength(3);
+    expect(crowd).toHaveLength(4);
     expect(await send({ action: 'report', report: { clientVersion: '0.1.0', periodMs: 60000, counters: { reconnects: 1 } } })).toMatchObject({ type: 'ack' });
     // A connection whose row is gone: subscribe is refused, unsubscribe clears any row left.
     const ghost = { connectionId: newConnectionId(), userId: 'rae', exp: undefined };
-    expect(await send({ action: 'subscribe', topic: 'public:lp' }, ghost)).toMatchObject({ code: 'FORBIDDEN' });
-    expect(await send({ action: 'unsubscribe', topic: 'public:lp' }, ghost)).toMatchObject({ type: 'ack' });
+    expect(await send({ action: 'subscribe', topic: 'public:msg' }, ghost)).toMatchObject({ code: 'FORBIDDEN' });
+    expect(await send({ action: 'unsubscribe', topic: 'public:msg' }, ghost)).toMatchObject({ type: 'ack' });
   });
 });
 
@@ -243,7 +243,7 @@ it('broadcaster: an SQS batch to a topic with a gone and an expired subscriber',
   for (const id of [live, gone, expired]) await store.subscribe(id, 'public:bc');
   api.connect(live);
   api.connect(expired);
-  await subscribeCrowd('public:bc-big', 3);
+  await subscribeCrowd('public:bc-big', 4);
   const job = { kind: 'wskit.fanout', topic: 'public:bc-big', seq: 1, mid: 'm-1', shard: 0, shards: 1, queuedAt: Date.now(), frame: { type: 'message', topic: 'public:bc-big', data: 1, seq: 1, mid: 'm-1', ts: 1 } };
   await expectExactly('broadcaster', async () => {
     const event = {
@@ -267,7 +267,7 @@ it('http: publish (a gone and an expired subscriber) and history, for a user and
   await store.putConnection({ connectionId: expired, userId: 'yan', connectedAt: Date.now(), tokenExp: Math.floor(Date.now() / 1000) - 60 });
   for (const id of [gone, expired]) await store.subscribe(id, 'public:hp');
   api.connect(expired);
-  await subscribeCrowd('public:hp-big', 3);
+  await subscribeCrowd('public:hp-big', 4);
   await expectExactly('http', async () => {
     expect((await handler(httpEvent({ method: 'POST', topic: 'public:hp', body: '{"data":1}' }), lambdaContext())).statusCode).toBe(200);
     expect(JSON.parse((await handler(httpEvent({ method: 'POST', topic: 'public:hp-big', body: '{"data":2}' }), lambdaContext())).body!)).toMatchObject({ queued: true });

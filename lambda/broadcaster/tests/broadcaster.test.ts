@@ -5,7 +5,7 @@
  */
 import { ConnectionStore, MessageSender, SubscriberCache, TopicHistory, TopicPublisher, createLogger, destroyManagementClients, type RemainingTime } from '@wskit/shared';
 import { startDynamo, type DynamoHandle } from '@wskit/testing/dynamo';
-import { lambdaContext } from '@wskit/testing/events';
+import { captureLogs, lambdaContext } from '@wskit/testing/events';
 import { seededRandom } from '@wskit/testing/random';
 import { closeClients, openClients, seedSubscribers, until, type TestClient } from '@wskit/testing/audience';
 import { startWsGateway, type WsGateway } from '@wskit/testing/ws-harness';
@@ -25,9 +25,9 @@ const metricLines: Array<Record<string, unknown>> = [];
 /** Counts the subscriber reads per topic (each publish batch reads a topic's list once). */
 class CountingCache extends SubscriberCache {
   queries: string[] = [];
-  override subscribers(topic: string) {
+  override read(topic: string, options?: { listUpTo?: number }) {
     this.queries.push(topic);
-    return super.subscribers(topic);
+    return super.read(topic, options);
   }
 }
 
@@ -367,7 +367,8 @@ describe('the Lambda handler with settings from the environment', () => {
 
   it('names the variable to set when the table is not configured', async () => {
     delete process.env.WSKIT_TABLE_NAME;
-    await expect(freshHandler()({ Records: [] })).rejects.toThrow(/WSKIT_TABLE_NAME/);
+    const { lines } = await captureLogs(() => expect(freshHandler()({ Records: [] })).rejects.toThrow(/WSKIT_TABLE_NAME/));
+    expect(lines.some((line) => line.includes('"Faults":1'))).toBe(true);
   });
 });
 
