@@ -667,7 +667,7 @@ resource "aws_cloudwatch_metric_alarm" "refusals" {
   count = local.create_alarms && var.refusals != null ? 1 : 0
 
   alarm_name          = "${var.name}-refusals-spike"
-  alarm_description   = "More than ${var.refusals.threshold} connections refused in a period (authorizer and $connect Refused): a client release sending bad tokens, an identity provider change, or someone probing. See docs/operations.md."
+  alarm_description   = "More than ${var.refusals.threshold} refusals in a period (the authorizer's Refused, for $connect and for the HTTP API's token routes, and $connect's): a client release sending bad tokens, an identity provider change, or someone probing. See docs/operations.md."
   evaluation_periods  = var.evaluation_periods
   comparison_operator = "GreaterThanThreshold"
   threshold           = var.refusals.threshold
