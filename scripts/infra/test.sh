@@ -36,7 +36,9 @@ REPO=$WSKIT_REPO_ROOT
 # The tree whose terraform/ is checked (default: this repository). Pointing it at another
 # worktree checks that branch's modules with this branch's harness and .tflint.hcl.
 SRC=$(cd "${WSKIT_INFRA_SOURCE:-$REPO}" && pwd)
-LAMBDA_NAMES="connect disconnect message authorizer"
+# One function per wiring manifest (lambda/<name>/wiring.json), as the modules build them.
+LAMBDA_NAMES=$(for manifest in "$SRC"/lambda/*/wiring.json; do [ -f "$manifest" ] && basename "$(dirname "$manifest")"; done | tr '\n' ' ')
+LAMBDA_NAMES=${LAMBDA_NAMES% }
 PASSED=0
 FAILED=0
 FAILED_NAMES=()
@@ -697,7 +699,66 @@ PY
     ROOTS_APPLIED="$dir $ROOTS_APPLIED"
   done
   echo "== dev (local zips) and staging (S3 object versions): apply, no-change plan"
-  in_parallel apply_one "${APPLY_ENVS[@]}"
+  in_parallel apply_one "${APPLY_ENVS[@]}" || return 1
+  for dir in "${APPLY_ENVS[@]}"; do
+    check_http_api "$dir" || return 1
+  done
+}
+
+# check_http_api DIR: what the emulator holds for the root's HTTP API is what the modules
+# mean: the manifests' routes with their authorization, the authorizer's payload 2.0 and
+# simple responses, payload 2.0 integrations, an auto-deployed stage whose access log
+# format names no header or query string, and one invoke permission per route scoped to
+# its method and path.
+check_http_api() {
+  local dir=$1 outputs
+  outputs=$(cd "$dir" && "$TF" output -json) || return 1
+  echo "== $(rel "$dir"): the HTTP API as the emulator holds it"
+  "$WSKIT_MOTO_DIR/venv/bin/python" - "$MOTO_URL" "$SRC/lambda" "$outputs" <<'PY'
+import glob, json, sys
+from urllib.parse import urlparse
+import boto3
+url, lambda_dir, outputs = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+kw = dict(endpoint_url=url, region_name="us-east-1", aws_access_key_id="moto", aws_secret_access_key="moto")
+apigw, awslambda = boto3.client("apigatewayv2", **kw), boto3.client("lambda", **kw)
+base = urlparse(outputs["http_api_url"]["value"])
+api_id, stage = base.hostname.split(".")[0], base.path.strip("/")
+expected = {}
+for manifest in sorted(glob.glob(f"{lambda_dir}/*/wiring.json")):
+    with open(manifest) as f:
+        for route in json.load(f).get("httpRoutes", []):
+            expected[route["key"]] = route["authorization"]
+api = apigw.get_api(ApiId=api_id)
+assert api["ProtocolType"] == "HTTP", api
+routes = {route["RouteKey"]: route for route in apigw.get_routes(ApiId=api_id)["Items"]}
+assert set(routes) == set(expected), (sorted(routes), sorted(expected))
+# moto has no GetAuthorizers: the authorizer is read through the id a token route carries.
+authorizer_ids = {routes[key].get("AuthorizerId") for key, authorization in expected.items() if authorization == "token"}
+assert len(authorizer_ids) == 1 and None not in authorizer_ids, authorizer_ids
+authorizer = apigw.get_authorizer(ApiId=api_id, AuthorizerId=authorizer_ids.pop())
+assert (authorizer["AuthorizerType"], authorizer["AuthorizerPayloadFormatVersion"], authorizer["EnableSimpleResponses"], authorizer["IdentitySource"]) == ("REQUEST", "2.0", True, ["$request.header.Authorization"]), authorizer
+for key, authorization in expected.items():
+    route = routes[key]
+    want = ("CUSTOM", authorizer["AuthorizerId"]) if authorization == "token" else ("AWS_IAM", None)
+    assert (route["AuthorizationType"], route.get("AuthorizerId")) == want, (key, route)
+integrations = apigw.get_integrations(ApiId=api_id)["Items"]
+assert integrations and all(i["IntegrationType"] == "AWS_PROXY" and i["PayloadFormatVersion"] == "2.0" for i in integrations), integrations
+stage_info = apigw.get_stage(ApiId=api_id, StageName=stage)
+log_format = stage_info["AccessLogSettings"]["Format"].lower()
+assert stage_info["AutoDeploy"] and not any(word in log_format for word in ("header", "querystring", "authorization")), stage_info
+function = outputs["function_names"]["value"]["http"]
+statements = json.loads(awslambda.get_policy(FunctionName=function)["Policy"])["Statement"]
+arns = sorted(statement["Condition"]["ArnLike"]["AWS:SourceArn"] for statement in statements)
+# The execution ARN as the provider built it (the harness skips the account id lookup, so
+# its account field is empty), from the root's http_api_iam_invoke_arns output.
+iam_arns = outputs["http_api_iam_invoke_arns"]["value"]
+assert set(iam_arns) == {key for key, authorization in expected.items() if authorization == "iam"}, iam_arns
+execution_arn = next(iter(iam_arns.values())).split(f"/{stage}/")[0]
+assert execution_arn.startswith("arn:aws:execute-api:us-east-1:") and execution_arn.endswith(f":{api_id}"), execution_arn
+want_arns = sorted(f"{execution_arn}/{stage}/{key.split(' ')[0]}{key.split(' ')[1].replace('{topic}', '*')}" for key in expected)
+assert arns == want_arns, (arns, want_arns)
+print(f"   {api_id}/{stage}: {len(routes)} routes ({', '.join(f'{k} {v}' for k, v in sorted(expected.items()))}), payload 2.0, simple responses, {len(arns)} scoped invoke permissions")
+PY
 }
 
 # 3. Destroy in reverse: the environments, then the bootstrap. The environments' destroy
