@@ -25,6 +25,9 @@ the built handler bundles (dist/lambda) on an embedded DynamoDB, a dev identity
 provider, and a demo page.
 
 Options:
+  --example <name>                 run an example application instead of the demo page: stocks
+                                   (StockPicker) or ops-dashboard; it starts DynamoDB Local, its
+                                   tables and simulator, and prints its page's URL (examples/)
   --port <n>                       port for everything (WebSocket, @connections, JWKS, demo);
                                    also the PORT environment variable; 0 = any free port (default 8080)
   --host <address>                 interface to listen on (default 127.0.0.1)
@@ -66,6 +69,7 @@ try {
   parsed = parseArgs({
     options: {
       port: { type: 'string' },
+      example: { type: 'string' },
       host: { type: 'string' },
       stage: { type: 'string' },
       'data-dir': { type: 'string' },
@@ -219,9 +223,21 @@ if (args['action-alias']) {
 }
 
 const { startGateway, escapeLogText } = await loadGateway();
+/** With --example, the example starts the gateway from these options, with its tables, streams and page. */
+let example;
+/** @type {(options: import('../src/index.js').GatewayOptions) => ReturnType<typeof startGateway>} */
+let launch = startGateway;
+if (args.example) {
+  const { loadExample } = await import('../../examples/load.mjs');
+  const module = await loadExample(args.example).catch((/** @type {Error} */ err) => fail(err.message));
+  launch = async (options) => {
+    example = await module.start({ gateway: options, log: (/** @type {string} */ line) => process.stderr.write(`start: ${line}\n`) });
+    return example.gateway;
+  };
+}
 let gateway;
 try {
-  gateway = await startGateway({
+  gateway = await launch({
     port,
     host: args.host,
     stage: args.stage,
@@ -253,19 +269,19 @@ const storage = args['dynamodb-endpoint']
     ? `embedded, kept in ${path.resolve(args['data-dir'])}`
     : 'embedded, in memory';
 const dataDirArg = args['data-dir'] ? ` --data-dir ${args['data-dir']}` : '';
-process.stdout.write(
-  [
-    `wskit local gateway is running (stage ${gw.stage})`,
-    `  WebSocket URL  ${gw.wsUrl}/?token=<token>`,
-    `  Demo page      ${gw.httpUrl}/`,
-    `  Mint a token   npm run -s token -- --sub alice${dataDirArg}`,
-    `  @connections   ${gw.callbackUrl}/@connections/{connectionId}`,
-    `  JWKS           ${gw.jwksUrl}`,
-    `  DynamoDB       table ${gw.tableName} (${storage})`,
-    'Press Ctrl+C to stop.',
-    '',
-  ].join('\n'),
-);
+const banner = example
+  ? example.lines
+  : [
+      `wskit local gateway is running (stage ${gw.stage})`,
+      `  WebSocket URL  ${gw.wsUrl}/?token=<token>`,
+      `  Demo page      ${gw.httpUrl}/`,
+      `  Mint a token   npm run -s token -- --sub alice${dataDirArg}`,
+      `  @connections   ${gw.callbackUrl}/@connections/{connectionId}`,
+      `  JWKS           ${gw.jwksUrl}`,
+      `  DynamoDB       table ${gw.tableName} (${storage})`,
+      'Press Ctrl+C to stop.',
+    ];
+process.stdout.write(`${banner.join('\n')}\n`);
 
 let stopping = false;
 /** @param {string} signal */
@@ -273,7 +289,7 @@ async function shutdown(signal) {
   if (stopping) return;
   stopping = true;
   process.stderr.write(`start: ${signal}: closing connections and stopping\n`);
-  await gw.stop();
+  await (example ?? gw).stop();
   process.exit(0);
 }
 process.on('SIGINT', () => void shutdown('SIGINT'));
