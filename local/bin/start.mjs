@@ -263,25 +263,27 @@ try {
 const gw = /** @type {NonNullable<typeof gateway>} */ (gateway);
 for (const warning of gw.warnings) process.stderr.write(`start: warning: ${warning}\n`);
 
+// An example says first what it runs; its page is the gateway's page (`Demo page` below).
+if (example) process.stdout.write(`${example.lines.join('\n')}\n`);
 const storage = args['dynamodb-endpoint']
   ? `${gw.dynamodbEndpoint}`
   : args['data-dir']
     ? `embedded, kept in ${path.resolve(args['data-dir'])}`
     : 'embedded, in memory';
 const dataDirArg = args['data-dir'] ? ` --data-dir ${args['data-dir']}` : '';
-const banner = example
-  ? example.lines
-  : [
-      `wskit local gateway is running (stage ${gw.stage})`,
-      `  WebSocket URL  ${gw.wsUrl}/?token=<token>`,
-      `  Demo page      ${gw.httpUrl}/`,
-      `  Mint a token   npm run -s token -- --sub alice${dataDirArg}`,
-      `  @connections   ${gw.callbackUrl}/@connections/{connectionId}`,
-      `  JWKS           ${gw.jwksUrl}`,
-      `  DynamoDB       table ${gw.tableName} (${storage})`,
-      'Press Ctrl+C to stop.',
-    ];
-process.stdout.write(`${banner.join('\n')}\n`);
+process.stdout.write(
+  [
+    `wskit local gateway is running (stage ${gw.stage})`,
+    `  WebSocket URL  ${gw.wsUrl}/?token=<token>`,
+    `  Demo page      ${gw.httpUrl}/`,
+    `  Mint a token   npm run -s token -- --sub alice${dataDirArg}`,
+    `  @connections   ${gw.callbackUrl}/@connections/{connectionId}`,
+    `  JWKS           ${gw.jwksUrl}`,
+    `  DynamoDB       table ${gw.tableName} (${storage})`,
+    'Press Ctrl+C to stop.',
+    '',
+  ].join('\n'),
+);
 
 let stopping = false;
 /** @param {string} signal */

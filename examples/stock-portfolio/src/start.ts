@@ -91,13 +91,12 @@ export async function start(options: StocksOptions = {}): Promise<RunningStocks>
       dynamodbEndpoint: endpoint,
       tables,
       lines: [
-        `wskit example: StockPicker (stage ${gateway.stage})`,
-        `  Page           ${pageUrl}   sign in as ${simulator.users.join(', ')}`,
-        `  WebSocket URL  ${gateway.wsUrl}/?token=<token>`,
+        'wskit example: StockPicker, a live portfolio',
+        `  Open           ${pageUrl}  and sign in as ${simulator.users.join(', ')}`,
         `  Topics         stock:<SYMBOL> (public, ${SYMBOLS.length} symbols), user:<sub> (portfolio, alerts)`,
-        `  DynamoDB       ${storage}; tables ${tables.prices}, ${tables.portfolios} (streams -> broadcaster)`,
+        `  App tables     ${tables.prices}, ${tables.portfolios}: streams -> the broadcaster`,
+        `  App DynamoDB   ${storage}`,
         `  Simulator      ${options.simulator?.updatesPerSecond ?? 8} price writes/s, a trade per user every ${(options.simulator?.tradeIntervalMs ?? 15_000) / 1000} s, alerts at ±${options.simulator?.alertThresholdPct ?? 1.5}%`,
-        'Press Ctrl+C to stop.',
       ],
       stop: () => teardown.run(),
     };
