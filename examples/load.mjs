@@ -96,7 +96,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     process.exit(2);
   }
   const file = path.resolve(examplesDir, entry);
-  const dir = path.relative(examplesDir, file).split(path.sep)[0];
-  process.argv = [process.argv[0], file, ...args];
+  const dir = path.relative(examplesDir, file).split(path.sep)[0] ?? '';
+  process.argv = [process.execPath, file, ...args];
   await loadModule(file, path.join(examplesDir, dir, 'dist', `${path.basename(file, '.ts')}.cjs`));
 }

@@ -223,16 +223,27 @@ if (args['action-alias']) {
 }
 
 const { startGateway, escapeLogText } = await loadGateway();
-/** With --example, the example starts the gateway from these options, with its tables, streams and page. */
+/**
+ * With --example, the example starts the gateway from these options, with its tables, streams and page.
+ * @type {{ gateway: Awaited<ReturnType<typeof startGateway>>, lines: string[], stop(): Promise<void> } | undefined}
+ */
 let example;
 /** @type {(options: import('../src/index.js').GatewayOptions) => ReturnType<typeof startGateway>} */
 let launch = startGateway;
 if (args.example) {
   const { loadExample } = await import('../../examples/load.mjs');
-  const module = await loadExample(args.example).catch((/** @type {Error} */ err) => fail(err.message));
+  /** @type {Awaited<ReturnType<typeof loadExample>> | undefined} */
+  let module;
+  try {
+    module = await loadExample(args.example);
+  } catch (err) {
+    fail(/** @type {Error} */ (err).message);
+  }
+  const { start } = /** @type {NonNullable<typeof module>} */ (module);
   launch = async (options) => {
-    example = await module.start({ gateway: options, log: (/** @type {string} */ line) => process.stderr.write(`start: ${line}\n`) });
-    return example.gateway;
+    const started = await start({ gateway: options, log: (/** @type {string} */ line) => process.stderr.write(`start: ${line}\n`) });
+    example = started;
+    return started.gateway;
   };
 }
 let gateway;

@@ -4,3 +4,4 @@ export { buildPage, type PageBuild } from './page';
 export { Teardown } from './teardown';
 export type { ExampleOptions, RunningExample } from './types';
 export { chromiumPath, screenshot } from './browser';
+export { withoutMetricLines } from './logs';

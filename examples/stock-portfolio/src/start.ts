@@ -5,16 +5,20 @@
  */
 import * as path from 'node:path';
 import { startGateway } from '@wskit/local';
-import { Teardown, buildPage, ensureTable, localDynamoClient, startDynamoDbLocal, type ExampleOptions, type RunningExample } from '@wskit/example-dev-stack';
+import {
+  Teardown,
+  buildPage,
+  ensureTable,
+  localDynamoClient,
+  startDynamoDbLocal,
+  withoutMetricLines,
+  type ExampleOptions,
+  type RunningExample,
+} from '@wskit/example-dev-stack';
 import { MarketSimulator, type SimulatorOptions } from './simulator';
 import { ALERT_TTL_ATTRIBUTE, SYMBOLS, STOCK_TOPIC_PREFIX, tableDefinitions, tableNames } from './model';
 
 const exampleDir = path.resolve(__dirname, '..');
-
-/** Function output to stderr, without the CloudWatch EMF metric lines (one per fan-out). */
-const withoutMetricLines = (name: string, line: string) => {
-  if (!line.startsWith('{"_aws":')) process.stderr.write(`[${name}] ${line}\n`);
-};
 
 export interface StocksOptions extends ExampleOptions {
   /** Prefix of the two tables' names (default `stockpicker-`). */
