@@ -182,6 +182,12 @@ export interface GatewayOptions {
   /** Serve the demo page and `/dev/*`; default true. */
   devEndpoints?: boolean;
   /**
+   * A directory whose files (flat, plain names) are served before the demo page's, `/` being
+   * its `index.html`: an application's page on the gateway's origin, where `/dev/token` answers
+   * it (the examples' pages). Default none.
+   */
+  pageDir?: string;
+  /**
    * The function behind `POST /dev/publish` and `streamSources`; default: the first manifest
    * with no routes that posts to @connections and has a bundle (the broadcaster), null for none.
    */
@@ -286,6 +292,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   const identitySources = options.identitySources ?? ['route.request.querystring.token'];
   const publicTopicPrefixes = options.publicTopicPrefixes ?? ['public:'];
   const devEndpoints = options.devEndpoints ?? true;
+  const pageDir = options.pageDir ? path.resolve(options.pageDir) : undefined;
   const api: ApiFacts = { apiId: API_ID, stage, region: REGION, accountId: ACCOUNT_ID };
   const userLog = options.accessLog;
   const log = (entry: LogEntry) => {
@@ -394,7 +401,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
         if (!handleDev) return notReady();
         return handleDev(req, res, requestPath);
       }
-      return (req.method === 'GET' || req.method === 'HEAD') && (await serveStatic(requestPath, req, res));
+      return (req.method === 'GET' || req.method === 'HEAD') && (await serveStatic(requestPath, req, res, pageDir));
     },
   });
   const port = await cleanup.guard(() => listen(server, options.port ?? 0, host));
