@@ -36,6 +36,10 @@ module "websocket" {
   rate_limits = var.rate_limits
   history     = var.history
 
+  # Big topics: the account's @connections quota (set what AWS granted) and the fan-out tuning.
+  management_quota = var.management_quota
+  fanout           = var.fanout
+
   # The HTTP API: history and publish over HTTPS (the polling fallback, and backends with IAM).
   http_api = {
     cors_allow_origins     = var.http_api_cors_allow_origins

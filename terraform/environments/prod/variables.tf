@@ -151,3 +151,23 @@ variable "reserved_concurrency" {
   })
   default = {}
 }
+
+variable "management_quota" {
+  description = "The account's @connections quota in this Region (rate per second, burst): set what AWS granted after an increase; handed-off fan-outs of big topics plan and pace from it. null = AWS's defaults, 10000 and 5000."
+  type = object({
+    rate  = optional(number)
+    burst = optional(number)
+  })
+  default = {}
+}
+
+variable "fanout" {
+  description = "Big topics (docs/big-topics.md): inline_limit (audiences above it are handed to the fan-out queue, 2000), shard_rate, quota_percent, maximum_concurrency of the shard jobs. Needs the broadcaster (broadcaster_enabled); null = the handlers' defaults."
+  type = object({
+    inline_limit        = optional(number)
+    shard_rate          = optional(number)
+    quota_percent       = optional(number)
+    maximum_concurrency = optional(number)
+  })
+  default = {}
+}

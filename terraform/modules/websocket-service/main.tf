@@ -34,7 +34,7 @@ data "aws_partition" "current" {
 
     precondition {
       condition     = length(local.bad_permissions) == 0
-      error_message = "Wiring manifest permissions must name actions (letters only, never \"*\") and manageConnections methods POST, GET or DELETE: ${join("; ", local.bad_permissions)}."
+      error_message = "Wiring manifest permissions must name actions (letters only, never \"*\"), manageConnections methods POST, GET or DELETE, and fanOutQueue actions SendMessage: ${join("; ", local.bad_permissions)}."
     }
 
     precondition {
@@ -87,6 +87,8 @@ locals {
 
   table_name          = coalesce(var.table_name, "${var.name}-connections")
   broadcaster_enabled = var.broadcaster.enabled
+  # The fan-out queue exists when something runs its jobs: the broadcaster.
+  fanout_enabled = local.broadcaster_enabled && var.fanout.enabled
 
   ##############################################################################
   # HTTP routes: each manifest's httpRoutes ("<METHOD> <path>" and its
@@ -156,6 +158,16 @@ locals {
     slot_settle_seconds         = var.slot_settle_seconds == null ? null : tostring(var.slot_settle_seconds)
     jwks_cache_max_age_seconds  = var.jwks_cache.max_age_seconds == null ? null : tostring(var.jwks_cache.max_age_seconds)
     jwks_stale_grace_seconds    = var.jwks_cache.stale_grace_seconds == null ? null : tostring(var.jwks_cache.stale_grace_seconds)
+    fanout_queue_url            = local.fanout_enabled ? aws_sqs_queue.fanout[0].url : null
+    fanout_queue_arn            = local.fanout_enabled ? aws_sqs_queue.fanout[0].arn : null
+    inline_fanout_limit         = var.fanout.inline_limit == null ? null : tostring(var.fanout.inline_limit)
+    fanout_shard_rate           = var.fanout.shard_rate == null ? null : tostring(var.fanout.shard_rate)
+    fanout_quota_percent        = var.fanout.quota_percent == null ? null : tostring(var.fanout.quota_percent)
+    management_quota            = var.management_quota.rate == null ? null : tostring(var.management_quota.rate)
+    management_burst            = var.management_quota.burst == null ? null : tostring(var.management_quota.burst)
+    # The handlers send their own subsegments (DynamoDB, SQS, the management API) only where
+    # Lambda traces the invocation.
+    tracing = var.tracing_mode == "Active" ? "on" : null
   }
 
   unknown_settings = flatten([
@@ -280,6 +292,7 @@ locals {
     for name, wiring in local.wiring : concat(
       [for action in concat(try(wiring.permissions.dynamodb, []), try(wiring.permissions.dynamodbIndexes, [])) : "lambda/${name}/wiring.json: dynamodb action \"${action}\"" if !can(regex("^[A-Za-z]+$", action))],
       [for method in try(wiring.permissions.manageConnections, []) : "lambda/${name}/wiring.json: manageConnections method \"${method}\"" if !contains(["POST", "GET", "DELETE"], method)],
+      [for action in try(wiring.permissions.fanOutQueue, []) : "lambda/${name}/wiring.json: fanOutQueue action \"${action}\"" if !contains(["SendMessage"], action)],
     )
   ])
 
@@ -296,6 +309,13 @@ locals {
         TableIndexes = {
           actions   = [for action in wiring.permissions.dynamodbIndexes : "dynamodb:${action}"]
           resources = local.index_arns
+        }
+      },
+      # Shard jobs go to the fan-out queue only; without it the function fans out inline.
+      length(try(wiring.permissions.fanOutQueue, [])) == 0 || !local.fanout_enabled ? {} : {
+        FanOutQueue = {
+          actions   = [for action in wiring.permissions.fanOutQueue : "sqs:${action}"]
+          resources = [aws_sqs_queue.fanout[0].arn]
         }
       },
       length(try(wiring.permissions.manageConnections, [])) == 0 ? {} : {
@@ -538,7 +558,10 @@ module "monitoring" {
     duration_p99_ms           = var.alarm_thresholds.fan_out_duration_p99_ms
   }
 
-  failure_queues = local.broadcaster_enabled ? { broadcaster = module.broadcaster.failure_queue_name } : {}
+  failure_queues = merge(
+    local.broadcaster_enabled ? { broadcaster = module.broadcaster.failure_queue_name } : {},
+    local.fanout_enabled ? { fanout = aws_sqs_queue.fanout_dead[0].name } : {},
+  )
 
   create_sns_topic      = var.create_alarm_topic && var.alarm_sns_topic_arn == null
   sns_topic_arn         = var.alarm_sns_topic_arn

@@ -221,6 +221,76 @@ variable "slot_settle_seconds" {
   }
 }
 
+variable "fanout" {
+  description = <<-EOT
+    Big topics (docs/big-topics.md). With the broadcaster enabled, the module creates a fan-out
+    queue (and its dead-letter queue): a publish whose audience is larger than inline_limit is
+    handed to it as shard jobs that the broadcaster runs in parallel, paced together at
+    quota_percent of management_quota. Without the broadcaster every fan-out runs inline.
+    null numbers = the handlers' defaults: inline_limit 2000 (WSKIT_INLINE_FANOUT_LIMIT),
+    shard_rate 2000 deliveries/s per shard (WSKIT_FANOUT_SHARD_RATE), quota_percent 90
+    (WSKIT_FANOUT_QUOTA_PERCENT). maximum_concurrency caps the shard jobs running at once (the
+    queue's event source mapping; null = Lambda's scaling). A job that fails max_receive_count
+    times goes to the dead-letter queue, which is alarmed.
+  EOT
+  type = object({
+    enabled                   = optional(bool, true)
+    inline_limit              = optional(number)
+    shard_rate                = optional(number)
+    quota_percent             = optional(number)
+    maximum_concurrency       = optional(number)
+    message_retention_seconds = optional(number, 3600)
+    max_receive_count         = optional(number, 3)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = var.fanout.inline_limit == null || try(var.fanout.inline_limit >= 1 && var.fanout.inline_limit <= 1000000 && floor(var.fanout.inline_limit) == var.fanout.inline_limit, false)
+    error_message = "fanout.inline_limit must be a whole number of recipients from 1 to 1000000, or null (2000)."
+  }
+
+  validation {
+    condition     = var.fanout.shard_rate == null || try(var.fanout.shard_rate >= 100 && var.fanout.shard_rate <= 100000 && floor(var.fanout.shard_rate) == var.fanout.shard_rate, false)
+    error_message = "fanout.shard_rate must be a whole number of deliveries per second from 100 to 100000, or null (2000)."
+  }
+
+  validation {
+    condition     = var.fanout.quota_percent == null || try(var.fanout.quota_percent >= 1 && var.fanout.quota_percent <= 100 && floor(var.fanout.quota_percent) == var.fanout.quota_percent, false)
+    error_message = "fanout.quota_percent must be a whole percentage from 1 to 100, or null (90)."
+  }
+
+  validation {
+    condition     = var.fanout.maximum_concurrency == null || try(var.fanout.maximum_concurrency >= 2 && var.fanout.maximum_concurrency <= 1000 && floor(var.fanout.maximum_concurrency) == var.fanout.maximum_concurrency, false)
+    error_message = "fanout.maximum_concurrency must be a whole number from 2 to 1000 (what an SQS event source mapping accepts), or null."
+  }
+
+  validation {
+    condition     = try(var.fanout.message_retention_seconds >= 60 && var.fanout.message_retention_seconds <= 1209600 && floor(var.fanout.message_retention_seconds) == var.fanout.message_retention_seconds, false)
+    error_message = "fanout.message_retention_seconds must be a whole number of seconds from 60 to 1209600 (SQS's range)."
+  }
+
+  validation {
+    condition     = try(var.fanout.max_receive_count >= 1 && var.fanout.max_receive_count <= 1000 && floor(var.fanout.max_receive_count) == var.fanout.max_receive_count, false)
+    error_message = "fanout.max_receive_count must be a whole number from 1 to 1000."
+  }
+}
+
+variable "management_quota" {
+  description = "The account's API Gateway @connections quota in this Region (WSKIT_MANAGEMENT_QUOTA, WSKIT_MANAGEMENT_BURST), shared by every API: rate per second and burst. Set what AWS granted after a quota increase; handed-off fan-outs plan their shards and pace from it. null = AWS's defaults, 10000 and 5000."
+  type = object({
+    rate  = optional(number)
+    burst = optional(number)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = alltrue([for value in [var.management_quota.rate, var.management_quota.burst] : value == null || try(value >= 1 && value <= 10000000 && floor(value) == value, false)])
+    error_message = "management_quota.rate and .burst must be whole numbers from 1 to 10000000, or null (10000 and 5000)."
+  }
+}
+
 variable "jwks_cache" {
   description = "Settings jwks_cache_max_age_seconds and jwks_stale_grace_seconds (WSKIT_JWKS_CACHE_MAX_AGE_SECONDS, WSKIT_JWKS_STALE_GRACE_SECONDS): how long the authorizer serves its JWKS before refreshing it, and how long a stale set keeps serving while the JWKS cannot be fetched. null = the authorizer's defaults (see its README)."
   type = object({

@@ -132,6 +132,8 @@ run "settings_an_operator_tunes" {
     rate_limits                 = { frames_per_connection = 30, publishes_per_user = 5, window_seconds = 60 }
     history                     = { retention_seconds = 0, max_messages = 1 }
     http_api_cors_allow_origins = ["https://ops.example.com"]
+    management_quota            = { rate = 30000, burst = 15000 }
+    fanout                      = { inline_limit = 5000 }
   }
 
   assert {
@@ -139,9 +141,12 @@ run "settings_an_operator_tunes" {
       toset(values(module.websocket.function_tracing_modes)) == toset(["Active"]) &&
       module.websocket.settings.frame_rate_limit == "30" && module.websocket.settings.publish_rate_limit == "5" && module.websocket.settings.rate_limit_window_seconds == "60" &&
       module.websocket.settings.history_retention_seconds == "0" && module.websocket.settings.history_max_messages == "1" &&
-      module.websocket.http_api_cors_allow_origins == toset(["https://ops.example.com"])
+      module.websocket.http_api_cors_allow_origins == toset(["https://ops.example.com"]) &&
+      module.websocket.settings.tracing == "on" &&
+      module.websocket.settings.management_quota == "30000" && module.websocket.settings.management_burst == "15000" &&
+      module.websocket.settings.inline_fanout_limit == "5000"
     )
-    error_message = "tracing_mode, rate_limits, history and http_api_cors_allow_origins reach the module."
+    error_message = "tracing_mode, rate_limits, history, http_api_cors_allow_origins, management_quota and fanout reach the module."
   }
 }
 

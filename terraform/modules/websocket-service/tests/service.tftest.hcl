@@ -103,9 +103,9 @@ run "functions_come_from_the_wiring_manifests" {
   assert {
     condition = alltrue([
       for name in ["connect", "disconnect", "message", "authorizer", "http"] :
-      toset(keys(module.functions[name].environment_variables)) == toset([for variable, setting in var.wiring[name].environment : variable if !contains(["callback_url", "action_aliases", "slot_settle_seconds", "jwks_cache_max_age_seconds", "jwks_stale_grace_seconds"], setting)])
+      toset(keys(module.functions[name].environment_variables)) == toset([for variable, setting in var.wiring[name].environment : variable if !contains(["callback_url", "action_aliases", "slot_settle_seconds", "jwks_cache_max_age_seconds", "jwks_stale_grace_seconds", "fanout_queue_url", "fanout_queue_arn", "inline_fanout_limit", "fanout_shard_rate", "fanout_quota_percent", "management_quota", "management_burst"], setting)])
     ])
-    error_message = "Each function gets exactly the variables its manifest names, but the settings that are null by default (callback_url, action_aliases, slot_settle_seconds, the JWKS cache ages: the handlers' defaults apply)."
+    error_message = "Each function gets exactly the variables its manifest names, but the settings that are null by default (callback_url, action_aliases, slot_settle_seconds, the JWKS cache ages, the fan-out tuning and the management quota: the handlers' defaults apply; the fan-out queue exists only with the broadcaster)."
   }
 
   assert {
@@ -134,6 +134,7 @@ run "environment_values" {
       WSKIT_RATE_LIMIT_WINDOW_SECONDS   = "10"
       WSKIT_HISTORY_RETENTION_SECONDS   = "600"
       WSKIT_HISTORY_MAX_MESSAGES        = "1000"
+      WSKIT_TRACING                     = "on"
       WSKIT_LOG_LEVEL                   = "INFO"
     })
     error_message = "message gets the table, the public prefixes (comma-separated), its topic cap, the metric namespace, the clock tolerance, the rate limits, the history retention and the log level; no callback URL or aliases unless set."
@@ -166,6 +167,7 @@ run "environment_values" {
       WSKIT_HISTORY_RETENTION_SECONDS   = "600"
       WSKIT_HISTORY_MAX_MESSAGES        = "1000"
       WSKIT_METRICS_NAMESPACE           = "wskit/wskit-test"
+      WSKIT_TRACING                     = "on"
       WSKIT_LOG_LEVEL                   = "INFO"
     })
     error_message = "The http function gets the table, the WebSocket API's id and stage (its callback URL for fan-out), the topic policy, the rate limits and the history retention."
@@ -391,6 +393,9 @@ run "broadcaster_enabled_from_a_queue" {
       WSKIT_JWT_CLOCK_TOLERANCE_SECONDS = "5"
       WSKIT_HISTORY_RETENTION_SECONDS   = "600"
       WSKIT_HISTORY_MAX_MESSAGES        = "1000"
+      WSKIT_FANOUT_QUEUE_URL            = "https://sqs.eu-west-1.amazonaws.com/123456789012/wskit-test-queue"
+      WSKIT_FANOUT_QUEUE_ARN            = "arn:aws:sqs:eu-west-1:123456789012:wskit-test-queue"
+      WSKIT_TRACING                     = "on"
       WSKIT_LOG_LEVEL                   = "INFO"
       WSKIT_STREAM_TOPIC_ATTRIBUTE      = "channel"
     })
@@ -421,6 +426,108 @@ run "broadcaster_enabled_from_a_queue" {
     condition     = contains(module.monitoring.alarm_names, "wskit-test-broadcaster-faults")
     error_message = "The broadcaster's faults are alarmed once it exists."
   }
+}
+
+run "big_topics_get_a_fan_out_queue_with_the_broadcaster" {
+  command = apply
+
+  variables {
+    broadcaster      = { enabled = true }
+    fanout           = { inline_limit = 500, shard_rate = 3000, quota_percent = 80, maximum_concurrency = 20 }
+    management_quota = { rate = 40000, burst = 20000 }
+    wiring           = { for name in ["authorizer", "broadcaster", "connect", "disconnect", "http", "message"] : name => jsondecode(file("../../../lambda/${name}/wiring.json")) }
+  }
+
+  assert {
+    condition = alltrue([
+      for name in ["message", "http", "broadcaster"] :
+      module.functions[name].environment_variables["WSKIT_FANOUT_QUEUE_URL"] == aws_sqs_queue.fanout[0].url &&
+      module.functions[name].environment_variables["WSKIT_INLINE_FANOUT_LIMIT"] == "500" &&
+      module.functions[name].environment_variables["WSKIT_FANOUT_SHARD_RATE"] == "3000" &&
+      module.functions[name].environment_variables["WSKIT_FANOUT_QUOTA_PERCENT"] == "80" &&
+      module.functions[name].environment_variables["WSKIT_MANAGEMENT_QUOTA"] == "40000" &&
+      module.functions[name].environment_variables["WSKIT_MANAGEMENT_BURST"] == "20000"
+    ])
+    error_message = "The publishers get the fan-out queue's URL and the tuned fan-out settings."
+  }
+
+  assert {
+    condition     = module.functions["broadcaster"].environment_variables["WSKIT_FANOUT_QUEUE_ARN"] == aws_sqs_queue.fanout[0].arn && !contains(keys(module.functions["message"].environment_variables), "WSKIT_FANOUT_QUEUE_ARN")
+    error_message = "Only the broadcaster, which runs the jobs, is told the queue's ARN (it runs jobs from that queue only)."
+  }
+
+  assert {
+    condition = alltrue([
+      for name, wiring in var.wiring : (
+        toset(flatten([for statement in jsondecode(module.functions[name].policy_json).Statement : [for action in statement.Action : action if startswith(action, "sqs:")]]))
+        == toset([for action in try(wiring.permissions.fanOutQueue, []) : "sqs:${action}"])
+      )
+    ])
+    error_message = "Each function may send to the fan-out queue exactly what its manifest's fanOutQueue lists (its own policy; consuming is the event source mapping's)."
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for name in ["message", "http", "broadcaster"] : [
+        for statement in jsondecode(module.functions[name].policy_json).Statement : statement.Resource == [aws_sqs_queue.fanout[0].arn] if contains(statement.Action, "sqs:SendMessage")
+      ]
+    ]))
+    error_message = "sqs:SendMessage is granted on the fan-out queue only."
+  }
+
+  assert {
+    condition     = jsondecode(aws_iam_role_policy.fanout_consumer[0].policy).Statement[0].Action == ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"] && jsondecode(aws_iam_role_policy.fanout_consumer[0].policy).Statement[0].Resource == [aws_sqs_queue.fanout[0].arn]
+    error_message = "The broadcaster's role may consume the fan-out queue, and nothing else with that statement."
+  }
+
+  assert {
+    condition     = aws_lambda_event_source_mapping.fanout[0].batch_size == 1 && aws_lambda_event_source_mapping.fanout[0].function_response_types == toset(["ReportBatchItemFailures"]) && aws_lambda_event_source_mapping.fanout[0].scaling_config[0].maximum_concurrency == 20
+    error_message = "One shard job per invocation, failed jobs reported one by one, at most fanout.maximum_concurrency at once."
+  }
+
+  assert {
+    condition     = aws_sqs_queue.fanout[0].visibility_timeout_seconds == 360 && jsondecode(aws_sqs_queue.fanout[0].redrive_policy).maxReceiveCount == 3 && aws_sqs_queue.fanout[0].sqs_managed_sse_enabled
+    error_message = "The queue hides a job for six broadcaster timeouts, dead-letters it after 3 receives, and is encrypted."
+  }
+
+  assert {
+    condition     = length(jsondecode(aws_sqs_queue_policy.fanout[0].policy).Statement[0].Condition.ArnNotEquals["aws:PrincipalArn"]) == 3 && jsondecode(aws_sqs_queue_policy.fanout[0].policy).Statement[0].Effect == "Deny"
+    error_message = "The queue refuses jobs from anyone but the roles of the three publishing functions."
+  }
+
+  assert {
+    condition     = contains(module.monitoring.alarm_names, "wskit-test-fanout-failure-queue-depth")
+    error_message = "The fan-out dead-letter queue is alarmed."
+  }
+}
+
+run "no_fan_out_queue_without_the_broadcaster_or_tracing_without_active" {
+  command = apply
+
+  variables {
+    tracing_mode = "PassThrough"
+  }
+
+  assert {
+    condition     = length(aws_sqs_queue.fanout) == 0 && length(aws_lambda_event_source_mapping.fanout) == 0 && !contains(keys(module.functions["message"].environment_variables), "WSKIT_FANOUT_QUEUE_URL")
+    error_message = "Without the broadcaster there is no queue to hand off to: every fan-out runs inline."
+  }
+
+  assert {
+    condition     = alltrue([for name in ["message", "http", "connect", "disconnect"] : !contains(keys(module.functions[name].environment_variables), "WSKIT_TRACING")])
+    error_message = "With PassThrough the handlers send no subsegments of their own."
+  }
+}
+
+run "out_of_range_fan_out_settings_are_rejected" {
+  command = plan
+
+  variables {
+    fanout           = { maximum_concurrency = 1, quota_percent = 0 }
+    management_quota = { rate = 0.5 }
+  }
+
+  expect_failures = [var.fanout, var.management_quota]
 }
 
 run "broadcaster_cannot_override_what_its_manifest_sets" {
