@@ -212,8 +212,11 @@ describe('fan-out under throttling (dynalite)', () => {
       expect(summary).toMatchObject({ total: 400, delivered: 400, failed: 0 });
       expect(summary.throttled).toBeGreaterThan(0);
       expect(summary.concurrency.lowest).toBeLessThanOrEqual(24);
-      // Throttles per delivered message stay low because the limit came down.
-      expect(summary.throttled).toBeLessThan(400);
+      // Throttles stay far below what a sender that never backs off gets: 96 in flight
+      // against a cap of 12 has 84 of every 96 attempts throttled, about 2,800 for 400
+      // deliveries. Backing off, about 100 on a quiet machine; on a loaded one more, as
+      // responses reach the client before the server counts them done.
+      expect(summary.throttled).toBeLessThan(1000);
     } finally {
       gw.setOptions({ maxInFlight: undefined, callbackLatencyMs: 0 });
       await closeClients(clients);
