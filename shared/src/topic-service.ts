@@ -7,7 +7,7 @@
  * Callers are signed-in users (the authorizer's session: the topic policy applies) or
  * services signed with IAM credentials (IAM already decided what they may call: every topic).
  */
-import { isTopicAllowed, type ErrorCode, type HistoryReplyFrame } from '@wskit/protocol';
+import { isTopicAllowed, topicProblem, type ErrorCode, type HistoryReplyFrame } from '@wskit/protocol';
 import type { FanOutSettings, RateLimits } from './config';
 import { FanOutQueue } from './fanout-queue';
 import type { Session } from './events';
@@ -67,8 +67,13 @@ export class TopicService {
     }
   }
 
-  /** Throws FORBIDDEN unless the caller may use the topic this way. */
+  /**
+   * Throws BAD_REQUEST for a topic outside the grammar (whoever asks: an IAM caller may use
+   * any topic, but only topics), then FORBIDDEN unless the caller may use it this way.
+   */
   authorize(caller: Caller, topic: string, operation: 'subscribe' | 'publish'): void {
+    const problem = topicProblem(topic);
+    if (problem) throw new Refusal('BAD_REQUEST', problem);
     if (caller.kind === 'service') return;
     if (!isTopicAllowed(topic, operation, caller.session, { publicPrefixes: this.options.publicPrefixes })) {
       throw new Refusal('FORBIDDEN', `not allowed to ${operation} to topic "${topic}"`);

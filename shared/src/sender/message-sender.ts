@@ -56,7 +56,7 @@ export class MessageSender {
   constructor(options: MessageSenderOptions) {
     if (!options.endpoint) throw new Error('MessageSender needs the management API endpoint');
     this.endpoint = options.endpoint.replace(/\/+$/, '');
-    this.region = options.region ?? (process.env.AWS_REGION?.trim() || 'us-east-1');
+    this.region = options.region ?? (process.env.AWS_REGION?.trim() || process.env.AWS_DEFAULT_REGION?.trim() || 'us-east-1');
     this.store = options.store;
     this.logger = options.logger;
     this.retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
