@@ -6,7 +6,7 @@
  *
  * Processes: this one (the sender: MessageSender with the real SDK client), one gateway,
  * and --procs client processes holding the sockets. The gateway is either the test
- * harness (shared/tests/support/ws-gateway: a ws server with the management API in front
+ * harness (@wskit/testing/ws-harness: a ws server with the management API in front
  * of its sockets) or, with `--gateway local`, the local gateway (@wskit/local, the real
  * bundles in dist/lambda: every client signs in through the authorizer and connect
  * functions and learns its connectionId with `hello`). Per latency it measures:

@@ -25,6 +25,9 @@ the built handler bundles (dist/lambda) on an embedded DynamoDB, a dev identity
 provider, and a demo page.
 
 Options:
+  --example <name>                 run an example application instead of the demo page: stocks
+                                   (StockPicker) or ops-dashboard; it starts DynamoDB Local, its
+                                   tables and simulator, and prints its page's URL (examples/)
   --port <n>                       port for everything (WebSocket, @connections, JWKS, demo);
                                    also the PORT environment variable; 0 = any free port (default 8080)
   --host <address>                 interface to listen on (default 127.0.0.1)
@@ -46,6 +49,11 @@ Options:
   --management-rate <n>            account-level throttle on @connections, requests per second
                                    (default 10000, as AWS; 0 = off); beyond it 429 LimitExceededException
   --management-burst <n>           its bucket size (default 5000)
+  --inline-fanout-limit <n>        audiences up to this are delivered by the publishing function;
+                                   bigger ones go to the fan-out queue as shard jobs (default 2000)
+  --fanout-workers <n>             broadcaster invocations running shard jobs at once (default 5)
+  --tracing                        active X-Ray tracing: the functions send segments to a local
+                                   daemon stand-in (GET /dev/traces lists them)
   --function-queue-limit <n>       invocations that may wait per function when every environment is
                                    busy (default 1000); beyond it the integration is throttled
   --action-alias <name>=<action>   a route key that stands for a protocol action, e.g.
@@ -72,6 +80,7 @@ try {
   parsed = parseArgs({
     options: {
       port: { type: 'string' },
+      example: { type: 'string' },
       host: { type: 'string' },
       stage: { type: 'string' },
       'data-dir': { type: 'string' },
@@ -87,6 +96,9 @@ try {
       'callback-latency-ms': { type: 'string' },
       'management-rate': { type: 'string' },
       'management-burst': { type: 'string' },
+      'inline-fanout-limit': { type: 'string' },
+      'fanout-workers': { type: 'string' },
+      tracing: { type: 'boolean' },
       'function-queue-limit': { type: 'string' },
       'action-alias': { type: 'string', multiple: true },
       'frame-rate-limit': { type: 'string' },
@@ -240,9 +252,32 @@ function clientReportLog(report) {
   process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${formatClientReport(report)}\n`);
 }
 
+/**
+ * With --example, the example starts the gateway from these options, with its tables, streams and page.
+ * @type {{ gateway: Awaited<ReturnType<typeof startGateway>>, lines: string[], stop(): Promise<void> } | undefined}
+ */
+let example;
+/** @type {(options: import('../src/index.js').GatewayOptions) => ReturnType<typeof startGateway>} */
+let launch = startGateway;
+if (args.example) {
+  const { loadExample } = await import('../../examples/load.mjs');
+  /** @type {Awaited<ReturnType<typeof loadExample>> | undefined} */
+  let module;
+  try {
+    module = await loadExample(args.example);
+  } catch (err) {
+    fail(/** @type {Error} */ (err).message);
+  }
+  const { start } = /** @type {NonNullable<typeof module>} */ (module);
+  launch = async (options) => {
+    const started = await start({ gateway: options, log: (/** @type {string} */ line) => process.stderr.write(`start: ${line}\n`) });
+    example = started;
+    return started.gateway;
+  };
+}
 let gateway;
 try {
-  gateway = await startGateway({
+  gateway = await launch({
     port,
     host: args.host,
     stage: args.stage,
@@ -256,6 +291,11 @@ try {
     callbackLatencyMs: integer('callback-latency-ms', args['callback-latency-ms']),
     managementRate: integer('management-rate', args['management-rate']),
     managementBurst: integer('management-burst', args['management-burst'], { min: 1 }),
+    fanOut: {
+      inlineLimit: integer('inline-fanout-limit', args['inline-fanout-limit'], { min: 1 }),
+      workers: integer('fanout-workers', args['fanout-workers'], { min: 1 }),
+    },
+    tracing: args.tracing === true,
     functionQueueLimit: integer('function-queue-limit', args['function-queue-limit']),
     actionAliases,
     rateLimits: {
@@ -278,6 +318,8 @@ try {
 const gw = /** @type {NonNullable<typeof gateway>} */ (gateway);
 for (const warning of gw.warnings) process.stderr.write(`start: warning: ${warning}\n`);
 
+// An example says first what it runs; its page is the gateway's page (`Demo page` below).
+if (example) process.stdout.write(`${example.lines.join('\n')}\n`);
 const storage = args['dynamodb-endpoint']
   ? `${gw.dynamodbEndpoint}`
   : args['data-dir']
@@ -310,7 +352,7 @@ async function shutdown(signal) {
   if (stopping) return;
   stopping = true;
   process.stderr.write(`start: ${signal}: closing connections and stopping\n`);
-  await gw.stop();
+  await (example ?? gw).stop();
   process.exit(0);
 }
 process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -1,7 +1,8 @@
 /**
  * The dev endpoints: `POST /dev/token` (mints a dev JWT), `POST /dev/publish` (an SQS-shaped
  * event for the broadcaster), `GET /dev/config` (what the demo page needs), `GET /dev/reports`
- * (the latest client reports, see client-reports.ts). They mint
+ * (the latest client reports, see client-reports.ts), `GET /dev/traces` (the X-Ray documents,
+ * with `tracing`). They mint
  * identities and publish to anyone, so they answer only this machine's own pages and tools:
  * a loopback client, a Host header naming this machine (no DNS rebinding), and no Origin
  * but the gateway's own (no cross-site request from a page on another origin).
@@ -28,6 +29,8 @@ export interface DevEndpointsOptions {
   httpApiPath: string | null;
   /** The client reports read from the functions' output. */
   reports: ClientReportLog;
+  /** The X-Ray segment documents, when the gateway traces (`GET /dev/traces`). */
+  traces: (() => Array<Record<string, unknown>>) | undefined;
 }
 
 /** Why a request may not use the dev endpoints, or undefined when it may. */
@@ -166,11 +169,22 @@ export function createDevEndpoints(o: DevEndpointsOptions) {
     });
   }
 
+  /** The latest X-Ray documents (?trace_id=<id> for one trace), newest last. */
+  async function traces(req: http.IncomingMessage, res: http.ServerResponse) {
+    await discardBody(req);
+    if (req.method !== 'GET') return jsonResponse(res, 405, { message: 'GET /dev/traces' }, { Allow: 'GET' });
+    if (!o.traces) return jsonResponse(res, 404, { message: 'tracing is off: start with --tracing' });
+    const wanted = new URL(req.url ?? '/', 'http://localhost').searchParams.get('trace_id');
+    const documents = o.traces().filter((d) => wanted === null || d.trace_id === wanted);
+    return jsonResponse(res, 200, { documents: documents.slice(-500) }, { 'Cache-Control': 'no-store' });
+  }
+
   const handlers = new Map<string, (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>>([
     ['/dev/token', token],
     ['/dev/publish', publish],
     ['/dev/config', config],
     ['/dev/reports', createReportsEndpoint(o.reports)],
+    ['/dev/traces', traces],
   ]);
 
   /** Answers a `/dev/...` request; false when the path is not one of them. */

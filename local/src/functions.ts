@@ -13,6 +13,8 @@ export interface FunctionSpec {
   /** The variables from its manifest and the test overrides (`functionEnv`). */
   environment: Record<string, string>;
   timeoutMs: number;
+  /** Its execution environments; default the pool's concurrency. */
+  concurrency?: number;
 }
 
 export interface FunctionPoolOptions {
@@ -25,6 +27,8 @@ export interface FunctionPoolOptions {
   credentials: { accessKeyId: string; secretAccessKey: string };
   /** Where the functions' output lines go (already escaped), or undefined to drop them. */
   log: FunctionLogSink | undefined;
+  /** Active tracing: the X-Ray daemon's address and where the function segments go. */
+  tracing?: { daemonAddress: string; record: (segment: Record<string, unknown>) => void };
 }
 
 /** What a function's lines go through: escaped, and a sink that throws cannot hurt the gateway. */
@@ -75,11 +79,12 @@ export class FunctionPool {
         handlerFile,
         timeoutMs: spec.timeoutMs,
         memoryMb,
-        maxConcurrency: this.options.concurrency,
+        maxConcurrency: spec.concurrency ?? this.options.concurrency,
         maxQueued: this.options.queueLimit,
         region: REGION,
         accountId: ACCOUNT_ID,
         log: this.options.log,
+        traceSegment: this.options.tracing?.record,
         environment: {
           PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
           LANG: 'en_US.UTF-8',
@@ -94,6 +99,7 @@ export class FunctionPool {
           AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${functionName}`,
           LAMBDA_TASK_ROOT: path.dirname(handlerFile),
           _HANDLER: 'index.handler',
+          ...(this.options.tracing ? { AWS_XRAY_DAEMON_ADDRESS: this.options.tracing.daemonAddress, AWS_XRAY_CONTEXT_MISSING: 'LOG_ERROR' } : {}),
           ...spec.environment,
         },
       }),

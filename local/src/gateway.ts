@@ -48,6 +48,9 @@ import { defaultDistDir, defaultStateDir, defaultWiringDir } from './paths';
 import { serveStatic } from './static-files';
 import { startStreamPoller, type StreamSource } from './stream-poller';
 import { TokenBucket } from './token-bucket';
+import { LocalFanOutQueue, type FanOutQueueStats } from './fanout-queue';
+import { SimulatedConnections } from './simulated-connections';
+import { LocalXrayDaemon, type SegmentDocument } from './xray-daemon';
 import {
   actionAliasesSetting,
   addAliasRoutes,
@@ -152,6 +155,20 @@ export interface GatewayOptions {
   managementRate?: number;
   /** Its bucket size; default 5,000. */
   managementBurst?: number;
+  /**
+   * Big fan-outs: audiences over `inlineLimit` (setting inline_fanout_limit, default 2,000)
+   * are handed to the fan-out queue as shard jobs, which `workers` pollers feed to the
+   * broadcaster (default 5, the parallel batches Lambda's SQS pollers start with).
+   * `shardRate` and `quotaPercent` are the settings fanout_shard_rate and
+   * fanout_quota_percent; the quota itself is managementRate and managementBurst.
+   */
+  fanOut?: { workers?: number; inlineLimit?: number; shardRate?: number; quotaPercent?: number };
+  /**
+   * Active X-Ray tracing (setting tracing): an X-Ray daemon stand-in on loopback takes the
+   * functions' segment documents, and each invocation gets a sampled trace header and a
+   * function segment, as on Lambda. Read them with `traces()`. Default off.
+   */
+  tracing?: boolean;
   /** A request (headers and body) must arrive within this; default 30 s. */
   httpRequestTimeoutMs?: number;
   /**
@@ -164,6 +181,12 @@ export interface GatewayOptions {
   ttlSweepIntervalMs?: number;
   /** Serve the demo page and `/dev/*`; default true. */
   devEndpoints?: boolean;
+  /**
+   * A directory whose files (flat, plain names) are served before the demo page's, `/` being
+   * its `index.html`: an application's page on the gateway's origin, where `/dev/token` answers
+   * it (the examples' pages). Default none.
+   */
+  pageDir?: string;
   /**
    * The function behind `POST /dev/publish` and `streamSources`; default: the first manifest
    * with no routes that posts to @connections and has a bundle (the broadcaster), null for none.
@@ -214,6 +237,12 @@ export interface Gateway {
   connections(): ConnectionInfo[];
   /** The latest client reports (at most 50), newest first; also `GET /dev/reports`. */
   clientReports(): ClientReportEntry[];
+  /** Socketless connection ids the management API counts deliveries to (benchmarks). */
+  readonly simulated: SimulatedConnections;
+  /** The fan-out queue's counters, when the broadcaster runs. */
+  fanOutQueue(): (FanOutQueueStats & { pending: number; inFlight: number }) | undefined;
+  /** The X-Ray segment documents so far (with `tracing`), oldest first. */
+  traces(): SegmentDocument[];
   stop(): Promise<void>;
 }
 
@@ -263,6 +292,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   const identitySources = options.identitySources ?? ['route.request.querystring.token'];
   const publicTopicPrefixes = options.publicTopicPrefixes ?? ['public:'];
   const devEndpoints = options.devEndpoints ?? true;
+  const pageDir = options.pageDir ? path.resolve(options.pageDir) : undefined;
   const api: ApiFacts = { apiId: API_ID, stage, region: REGION, accountId: ACCOUNT_ID };
   const userLog = options.accessLog;
   const log = (entry: LogEntry) => {
@@ -330,6 +360,8 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   let handleManagement: ReturnType<typeof createManagementApi> | undefined;
   let handleDev: ReturnType<typeof createDevEndpoints> | undefined;
   let httpApi: ReturnType<typeof createHttpApi> | undefined;
+  let fanOutQueue: LocalFanOutQueue | undefined;
+  const simulated = new SimulatedConnections();
   const server = createHttpServer({
     requestTimeoutMs: wholeNumber('httpRequestTimeoutMs', options.httpRequestTimeoutMs, 30_000, 1),
     log,
@@ -345,6 +377,11 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
         jsonResponse(res, 503, { message: 'Service Unavailable' });
         return true;
       };
+      if (LocalFanOutQueue.isSqsRequest(req)) {
+        if (!fanOutQueue) return false;
+        await fanOutQueue.handle(req, res);
+        return true;
+      }
       const target = matchConnectionsPath(requestPath);
       if (target) {
         if (!handleManagement) return notReady();
@@ -364,7 +401,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
         if (!handleDev) return notReady();
         return handleDev(req, res, requestPath);
       }
-      return (req.method === 'GET' || req.method === 'HEAD') && (await serveStatic(requestPath, req, res));
+      return (req.method === 'GET' || req.method === 'HEAD') && (await serveStatic(requestPath, req, res, pageDir));
     },
   });
   const port = await cleanup.guard(() => listen(server, options.port ?? 0, host));
@@ -378,6 +415,14 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   // The delay before each @connections answer: fixed, or changed at run time (setCallbackDelay).
   const fixedCallbackLatencyMs = wholeNumber('callbackLatencyMs', options.callbackLatencyMs, 0);
   let callbackDelay: () => number = () => fixedCallbackLatencyMs;
+
+  const xray = options.tracing ? await cleanup.guard(() => LocalXrayDaemon.start()) : undefined;
+  if (xray) cleanup.push('X-Ray daemon', () => xray.stop());
+
+  // The fan-out queue exists when the broadcaster does (it runs the shard jobs).
+  const fanOutWorkers = wholeNumber('fanOut.workers', options.fanOut?.workers, 5, 1);
+  const fanOutQueueUrl = broadcasterName ? `${httpUrl}/${ACCOUNT_ID}/wskit-fanout` : undefined;
+  const fanOutQueueArn = broadcasterName ? `arn:aws:sqs:${REGION}:${ACCOUNT_ID}:wskit-fanout` : undefined;
 
   // One value per setting key a manifest may name; undefined = known, left unset.
   const settings = new Map<string, string | undefined>([
@@ -403,6 +448,15 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     ['history_retention_seconds', optionalWholeNumber('history.retentionSeconds', options.history?.retentionSeconds)],
     ['history_max_messages', optionalWholeNumber('history.maxMessages', options.history?.maxMessages)],
     ['slot_settle_seconds', optionalWholeNumber('slotSettleSeconds', options.slotSettleSeconds)],
+    ['fanout_queue_url', fanOutQueueUrl],
+    ['fanout_queue_arn', fanOutQueueArn],
+    ['inline_fanout_limit', optionalWholeNumber('fanOut.inlineLimit', options.fanOut?.inlineLimit)],
+    ['fanout_shard_rate', optionalWholeNumber('fanOut.shardRate', options.fanOut?.shardRate)],
+    ['fanout_quota_percent', optionalWholeNumber('fanOut.quotaPercent', options.fanOut?.quotaPercent)],
+    // The functions plan against the quota the management API enforces.
+    ['management_quota', managementRate > 0 ? String(managementRate) : undefined],
+    ['management_burst', managementRate > 0 ? String(managementBurst) : undefined],
+    ['tracing', xray ? 'on' : undefined],
     // The authorizer's JWKS cache: its defaults (README) suit the dev identity provider.
     ['jwks_cache_max_age_seconds', undefined],
     ['jwks_stale_grace_seconds', undefined],
@@ -421,6 +475,8 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     return {
       name,
       timeoutMs: options.functionTimeoutMs?.[name] ?? 10_000,
+      // The broadcaster runs the fan-out workers' shards besides streams and /dev/publish.
+      concurrency: name === broadcasterName ? Math.max(options.functionConcurrency ?? 4, fanOutWorkers + 2) : undefined,
       environment: {
         ...(manifest ? environmentFromWiring(manifest, settings) : {}),
         ...(manifest && usesDynamoDb(manifest) ? { AWS_ENDPOINT_URL_DYNAMODB: endpoint } : {}),
@@ -444,6 +500,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       concurrency: options.functionConcurrency ?? 4,
       queueLimit: functionQueueLimit,
       credentials,
+      tracing: xray ? { daemonAddress: xray.address, record: (segment) => xray.record(segment) } : undefined,
       log: withReports(
         safeLogSink(
           options.functionLogs === true
@@ -478,7 +535,22 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     callbackDelayMs: () => callbackDelay(),
     credentials: [credentials],
     rateLimiter: managementRate > 0 ? new TokenBucket(managementRate, managementBurst) : undefined,
+    simulated,
   });
+  if (broadcasterName) {
+    const queue = new LocalFanOutQueue({
+      region: REGION,
+      accountId: ACCOUNT_ID,
+      baseUrl: httpUrl,
+      credentials: [credentials],
+      workers: fanOutWorkers,
+      invoke: (event) => functions.invoke(broadcasterName, event),
+      log,
+    });
+    if (queue.url !== fanOutQueueUrl || queue.arn !== fanOutQueueArn) throw new Error('the fan-out queue settings and the queue disagree');
+    cleanup.push('fan-out queue', () => queue.stop());
+    fanOutQueue = queue;
+  }
   handleDev = createDevEndpoints({
     stage,
     idp,
@@ -489,6 +561,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     distDir,
     httpApiPath: httpApiRoutes.length > 0 ? `/${stage}` : null,
     reports,
+    traces: xray ? () => xray.documents() : undefined,
   });
   httpApi = createHttpApi({ stage, region: REGION, apiId: HTTP_API_ID, routes: httpApiRoutes, functions, authorizer: authorizerName, credentials: [credentials] });
 
@@ -531,6 +604,9 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     },
     connections: () => liveConnections.list(),
     clientReports: () => reports.recent(),
+    simulated,
+    fanOutQueue: () => fanOutQueue?.snapshot(),
+    traces: () => xray?.documents() ?? [],
     stop: () =>
       (stopped ??= cleanup.run().then((errors) => {
         for (const error of errors) log({ event: 'stop-error', error: error.message });

@@ -6,4 +6,5 @@ export type { MintOptions, Jwk } from './dev-idp';
 export { readWiring, routesFromWiring, parseActionAliases, type WiringManifest, type ActionAliases } from './wiring';
 export { escapeLogText, sanitizeLogEntry } from './log-escape';
 export { defaultDistDir, defaultStateDir, defaultWiringDir, repoRoot } from './paths';
+export type { SegmentDocument } from './xray-daemon';
 export { formatClientReport, parseClientReportLine, qualityShares, type ClientReportEntry } from './client-reports';

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { lambdaRuntimeFile } from './paths';
-import { lambdaRequestId } from './ids';
+import { lambdaRequestId, traceId } from './ids';
 
 export interface FunctionError {
   errorType: string;
@@ -42,6 +42,11 @@ export interface LambdaFunctionConfig {
   region: string;
   accountId: string;
   log?: FunctionLogSink;
+  /**
+   * Active tracing: each invocation gets a sampled `_X_AMZN_TRACE_ID` and, when it ends,
+   * the function's segment is handed here (what Lambda writes to X-Ray for it).
+   */
+  traceSegment?: (segment: Record<string, unknown>) => void;
 }
 
 interface Pending {
@@ -163,12 +168,31 @@ class ExecutionEnvironment {
     }, this.config.timeoutMs);
     timer.unref();
     this.current = { ...pending, timer };
+    const trace = this.config.traceSegment ? { root: traceId(pending.startedAt).slice('Root='.length), parent: randomBytes(8).toString('hex') } : undefined;
+    if (trace) {
+      const record = this.config.traceSegment!;
+      const resolve = pending.resolve;
+      this.current.resolve = (outcome) => {
+        record({
+          name: this.config.functionName,
+          id: trace.parent,
+          trace_id: trace.root,
+          start_time: pending.startedAt / 1000,
+          end_time: Date.now() / 1000,
+          origin: 'AWS::Lambda::Function',
+          aws: { request_id: pending.awsRequestId },
+          ...(outcome.ok ? {} : { fault: true }),
+        });
+        resolve(outcome);
+      };
+    }
     this.worker.postMessage({
       type: 'invoke',
       id: pending.id,
       event: pending.event,
       awsRequestId: pending.awsRequestId,
       deadline: pending.startedAt + this.config.timeoutMs,
+      traceHeader: trace ? `Root=${trace.root};Parent=${trace.parent};Sampled=1` : undefined,
     });
   }
 

@@ -53,9 +53,12 @@ try {
 
 const invokedFunctionArn = `arn:aws:lambda:${config.region}:${config.accountId}:function:${config.functionName}`;
 
-port.on('message', async (/** @type {{ type: string, id: number, event: unknown, awsRequestId: string, deadline: number }} */ msg) => {
+port.on('message', async (/** @type {{ type: string, id: number, event: unknown, awsRequestId: string, deadline: number, traceHeader?: string }} */ msg) => {
   if (msg.type !== 'invoke' || !handler) return;
-  const { id, event, awsRequestId, deadline } = msg;
+  const { id, event, awsRequestId, deadline, traceHeader } = msg;
+  // As Lambda's runtime: the invocation's trace header, in the environment.
+  if (traceHeader) process.env._X_AMZN_TRACE_ID = traceHeader;
+  else delete process.env._X_AMZN_TRACE_ID;
   const context = {
     functionName: config.functionName,
     functionVersion: '$LATEST',

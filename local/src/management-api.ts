@@ -11,6 +11,7 @@ import { awsError, delay, jsonResponse, readBody, safeDecode } from './http-util
 import { lambdaRequestId } from './ids';
 import type { GatewayLimits } from './limits';
 import { checkSignature, type AcceptedCredentials } from './sigv4-check';
+import type { SimulatedConnections } from './simulated-connections';
 import type { TokenBucket } from './token-bucket';
 
 export interface ManagementApiOptions {
@@ -24,6 +25,8 @@ export interface ManagementApiOptions {
   credentials: readonly AcceptedCredentials[];
   /** The account-level throttle, or undefined for none. */
   rateLimiter: TokenBucket | undefined;
+  /** Socketless connections a POST is counted for (benchmarks). */
+  simulated: SimulatedConnections;
 }
 
 /** Bodies up to this are read whole so their signature can be checked; a bigger one is 413 at once. */
@@ -59,6 +62,10 @@ export function createManagementApi(o: ManagementApiOptions) {
     if (connectionId === undefined) return awsError(res, 400, 'BadRequestException', 'Invalid connectionId');
     if (method === 'POST' && (tooLarge || body.length > o.limits.maxMessageBytes)) {
       return awsError(res, 413, 'PayloadTooLargeException', `Request entity too large: the limit is ${o.limits.maxMessageBytes} bytes`);
+    }
+    if (method === 'POST' && o.simulated.has(connectionId)) {
+      o.simulated.deliver(connectionId, body.toString('utf8'));
+      return jsonResponse(res, 200, undefined);
     }
     const conn = o.connections.get(connectionId);
     if (!conn || !o.connections.isAlive(conn)) {

@@ -24,12 +24,12 @@ const MESSAGES: Record<string, string> = {
 const MISMATCH =
   'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.';
 
-export async function checkSignature(request: ReceivedRequest, accepted: readonly AcceptedCredentials[], region: string): Promise<SignatureRefusal | undefined> {
+export async function checkSignature(request: ReceivedRequest, accepted: readonly AcceptedCredentials[], region: string, service = 'execute-api'): Promise<SignatureRefusal | undefined> {
   const authorization = request.headers.authorization;
   const keyId = typeof authorization === 'string' ? /Credential=([^/,\s]+)\//.exec(authorization)?.[1] : undefined;
   // The key id picks the secret; an unknown one is refused by the check as unrecognized.
   const credentials = accepted.find((c) => c.accessKeyId === keyId) ?? accepted[0]!;
-  const problem = await sigV4Problem(request, { ...credentials, region, service: 'execute-api' });
+  const problem = await sigV4Problem(request, { ...credentials, region, service });
   if (!problem) return undefined;
   const message = Object.hasOwn(MESSAGES, problem.errorType)
     ? MESSAGES[problem.errorType]!

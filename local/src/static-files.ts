@@ -23,20 +23,28 @@ const CONTENT_TYPES: Record<string, string> = {
   '.map': 'application/json',
 };
 
-/** Serves the demo page's files from `local/public/`; false when there is no such file. */
-export async function serveStatic(pathname: string, req: http.IncomingMessage, res: http.ServerResponse): Promise<boolean> {
+/**
+ * Serves the demo page's files from `local/public/`, or first from `pageDir` when given (an
+ * application's page served in the demo page's place, e.g. an example's); false when there is
+ * no such file.
+ */
+export async function serveStatic(pathname: string, req: http.IncomingMessage, res: http.ServerResponse, pageDir?: string): Promise<boolean> {
   const name = pathname === '/' ? 'index.html' : pathname.slice(1);
   // Flat directory, plain names only: nothing outside public/ can be reached.
   const extraFile = Object.hasOwn(EXTRA_FILES, name) ? EXTRA_FILES[name] : undefined;
   if (!extraFile && !/^[A-Za-z0-9_-]+\.[a-z]+$/.test(name)) return false;
   const type = CONTENT_TYPES[path.extname(name)];
   if (!type) return false;
-  let content: Buffer;
-  try {
-    content = await readFile(extraFile ?? path.join(publicDir, name));
-  } catch {
-    return false;
+  let content: Buffer | undefined;
+  for (const file of extraFile ? [extraFile] : [...(pageDir ? [path.join(pageDir, name)] : []), path.join(publicDir, name)]) {
+    try {
+      content = await readFile(file);
+      break;
+    } catch {
+      // the next place, if any
+    }
   }
+  if (!content) return false;
   res.writeHead(200, {
     'Content-Type': type,
     'Content-Length': String(content.length),

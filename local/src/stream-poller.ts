@@ -31,6 +31,11 @@ export interface StreamSource {
   maxRetries?: number;
   /** Pause between polls of an idle shard; default 250 ms. */
   pollIntervalMs?: number;
+  /**
+   * Like the mapping's MaximumBatchingWindowInSeconds: once records arrive, keep reading for up
+   * to this long (or until `batchSize`) before invoking, so one event carries them all; default 0.
+   */
+  batchWindowMs?: number;
 }
 
 export interface StreamPoller {
@@ -95,6 +100,7 @@ export async function startStreamPoller(options: Options): Promise<StreamPoller>
   const batchSize = options.batchSize ?? 100;
   const maxRetries = options.maxRetries ?? 3;
   const pollIntervalMs = options.pollIntervalMs ?? 250;
+  const batchWindowMs = options.batchWindowMs ?? 0;
   let stopped = false;
   let batches = 0;
   const running = new Map<string, Promise<void>>();
@@ -125,6 +131,22 @@ export async function startStreamPoller(options: Options): Promise<StreamPoller>
         continue;
       }
       const records = out.Records ?? [];
+      let next = out.NextShardIterator;
+      if (records.length > 0 && batchWindowMs > 0) {
+        // The batching window: gather what arrives until it closes or the batch is full.
+        const closes = Date.now() + batchWindowMs;
+        while (next && records.length < batchSize && !stopped && Date.now() < closes) {
+          await sleep(Math.min(pollIntervalMs, closes - Date.now()));
+          try {
+            const more = await streams.send(new GetRecordsCommand({ ShardIterator: next, Limit: batchSize - records.length }));
+            records.push(...(more.Records ?? []));
+            next = more.NextShardIterator;
+          } catch {
+            next = undefined; // hand over what we have; the next read starts after it
+            break;
+          }
+        }
+      }
       if (records.length === 0) {
         iterator = out.NextShardIterator;
         if (!iterator) return;
@@ -147,7 +169,7 @@ export async function startStreamPoller(options: Options): Promise<StreamPoller>
       if (resumeAt === undefined) {
         failing = undefined;
         lastDone = records[records.length - 1]!.dynamodb!.SequenceNumber;
-        iterator = out.NextShardIterator;
+        iterator = next;
         continue;
       }
       // Records before the lowest failure are done.

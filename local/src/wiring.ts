@@ -22,7 +22,7 @@ export interface WiringManifest {
   authorizer: boolean;
   /** Environment variable -> setting key. */
   environment: Record<string, string>;
-  permissions: { dynamodb: string[]; dynamodbIndexes: string[]; manageConnections: string[] };
+  permissions: { dynamodb: string[]; dynamodbIndexes: string[]; manageConnections: string[]; fanOutQueue: string[] };
 }
 
 export interface HttpRoute {
@@ -88,6 +88,7 @@ export function parseManifest(name: string, file: string, text: string): WiringM
       dynamodb: stringList(permissions.dynamodb, `${file}: permissions.dynamodb`),
       dynamodbIndexes: stringList(permissions.dynamodbIndexes, `${file}: permissions.dynamodbIndexes`),
       manageConnections: stringList(permissions.manageConnections, `${file}: permissions.manageConnections`),
+      fanOutQueue: stringList(permissions.fanOutQueue, `${file}: permissions.fanOutQueue`),
     },
   };
 }

@@ -47,9 +47,13 @@ async function connectionRow(connectionId: string) {
 
 async function subscriberIds(topic: string, gateway = gw): Promise<string[]> {
   const { Items = [] } = await ddb.send(
-    new QueryCommand({ TableName: gateway.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: `topic#${topic}` } } }),
+    new QueryCommand({
+      TableName: gateway.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sub)',
+      ExpressionAttributeValues: { ':pk': { S: `topic#${topic}` }, ':sub': { S: 'sub#' } },
+    }),
   );
-  return Items.map((item) => item.connectionId!.S!);
+  return Items.filter((item) => item.active?.BOOL !== false).map((item) => item.connectionId!.S!);
 }
 
 beforeAll(async () => {

@@ -23,6 +23,11 @@ the CreateBucket request (CreateBucketConfiguration/Tags); moto 5.2.5 ignores th
 every plan would want to add them again. The front forwards the request and then sets the
 same tags with PutBucketTagging.
 
+Completed here: SQS GetQueueAttributes (JSON protocol). moto returns a queue's
+RedrivePolicy as JSON with spaces after the separators; the aws provider compares it with the
+compact JSON it sent and plans a whitespace-only update on every plan. The front hands the
+provider the policy in compact form, as SQS does.
+
 Usage: python moto_gaps.py <listen-port> <moto-url>
 """
 
@@ -147,6 +152,8 @@ class Front(BaseHTTPRequestHandler):
         stage = STAGES_PATH.match(self.path)
         if stage:
             data = self._stage_answer(stage.group(1), stage.group(2), body, status, data)
+        if status == 200 and self.headers.get("X-Amz-Target", "").endswith(".GetQueueAttributes"):
+            data = self._compact_redrive(data)
         self.send_response(status)
         for key, value in resp_headers:
             if key.lower() not in ("content-length", "transfer-encoding", "connection", "server", "date"):
@@ -181,6 +188,19 @@ class Front(BaseHTTPRequestHandler):
                                      headers=headers, method="PUT")
         with urllib.request.urlopen(req, timeout=60) as resp:
             resp.read()
+
+    @staticmethod
+    def _compact_redrive(data):
+        """RedrivePolicy and RedriveAllowPolicy as compact JSON, as SQS returns them."""
+        try:
+            answer = json.loads(data)
+            attributes = answer.get("Attributes") or {}
+            for key in ("RedrivePolicy", "RedriveAllowPolicy"):
+                if isinstance(attributes.get(key), str):
+                    attributes[key] = json.dumps(json.loads(attributes[key]), separators=(",", ":"))
+            return json.dumps(answer).encode()
+        except (ValueError, AttributeError):
+            return data
 
     def _account_patch(self, body):
         """Turns value-less operations (a reset) into `replace` with an empty value."""

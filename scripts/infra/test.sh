@@ -11,8 +11,11 @@
 #   tf5      validate and the module tests again with the machine's Terraform CLI and
 #            aws provider 5.x, when both are installed (skipped with a line otherwise)
 #   apply    against a moto server on 127.0.0.1: the bootstrap, then dev and staging
-#            (staging from zips uploaded to S3), each followed by a plan that must show
-#            no changes; then destroyed in reverse
+#            (staging from zips uploaded to S3) and the examples' roots, each followed by a
+#            plan that must show no changes; then destroyed in reverse
+#
+# The examples' roots (examples/<name>/terraform, which consume the modules through git
+# sources as another team would) get fmt, validate, test, tflint, checkov and apply too.
 #   cdktn    the CDK Terrain example synthesized (node, and its synth:cli script), validated
 #
 # Each step prints one line; the last line is `infra: N passed, N failed`.
@@ -36,7 +39,9 @@ REPO=$WSKIT_REPO_ROOT
 # The tree whose terraform/ is checked (default: this repository). Pointing it at another
 # worktree checks that branch's modules with this branch's harness and .tflint.hcl.
 SRC=$(cd "${WSKIT_INFRA_SOURCE:-$REPO}" && pwd)
-LAMBDA_NAMES="connect disconnect message authorizer"
+# One function per wiring manifest (lambda/<name>/wiring.json), as the modules build them.
+LAMBDA_NAMES=$(for manifest in "$SRC"/lambda/*/wiring.json; do [ -f "$manifest" ] && basename "$(dirname "$manifest")"; done | tr '\n' ' ')
+LAMBDA_NAMES=${LAMBDA_NAMES% }
 PASSED=0
 FAILED=0
 FAILED_NAMES=()
@@ -57,7 +62,7 @@ FRONT_PID=""
 # moto lacks and forwards the rest to moto): API Gateway v2 deployments and stages, API
 # Gateway's UpdateAccount as provider 6.x sends it on destroy, and S3 buckets created with
 # tags.
-MOTO_FRONT_SERVICES="apigateway apigatewayv2 s3"
+MOTO_FRONT_SERVICES="apigateway apigatewayv2 s3 sqs"
 
 stop_moto() {
   local pid
@@ -72,6 +77,10 @@ stop_moto() {
 }
 
 cleanup() {
+  if [ -n "${EXAMPLES_JOB:-}" ] && [ "$EXAMPLES_JOB" != failed ] && kill -0 "$EXAMPLES_JOB" 2>/dev/null; then
+    kill "$EXAMPLES_JOB" 2>/dev/null
+    wait "$EXAMPLES_JOB" 2>/dev/null
+  fi
   stop_moto
   if [ "${WSKIT_INFRA_KEEP:-0}" = "1" ]; then
     echo "${C_DIM}work directory kept: $WORK${C_OFF}"
@@ -182,6 +191,20 @@ tar -C "$SRC" --exclude=.terraform --exclude='*.tfstate*' --exclude=node_modules
   -cf - terraform | tar -C "$WORK" -xf -
 cp "$REPO/.tflint.hcl" "$WORK/.tflint.hcl"
 find "$WORK/terraform" -name .terraform.lock.hcl -delete
+# The examples' roots, at the same place relative to terraform/ as in the repository, so their
+# paths (../../../dist/lambda, ../dist/lambda) resolve in the copy as in a clone.
+copy_example_roots() {
+  local to=$1 dir rel_dir
+  for dir in "$SRC"/examples/*/terraform; do
+    [ -d "$dir" ] || continue
+    rel_dir=${dir#"$SRC"/}
+    mkdir -p "$to/$rel_dir"
+    tar -C "$dir" --exclude=.terraform --exclude='*.tfstate*' --exclude=.terraform.lock.hcl -cf - . | tar -C "$to/$rel_dir" -xf -
+    # Built artifacts an example root deploys (examples/<name>/dist, e.g. the coalescer's zip).
+    ln -sfn "$REPO/${rel_dir%/terraform}/dist" "$to/${rel_dir%/terraform}/dist"
+  done
+}
+copy_example_roots "$WORK"
 # The single sources of truth the modules read (websocket-service: the wiring manifests and
 # the protocol), at the same place relative to terraform/ as in the repository.
 copy_module_inputs() {
@@ -204,7 +227,7 @@ rewrite_example_sources() {
   while IFS= read -r file; do
     dir=$(dirname "$file")
     perl -pi -e 's{"git::[^"]*/wskit\.git//terraform/modules/([A-Za-z0-9_-]+)(\?ref=[^"]*)?"}{"'"$(realpath --relative-to="$dir" "$root/terraform/modules")"'/$1"}g' "$file"
-  done < <(grep -rl --include='*.tf' 'wskit\.git//terraform/modules/' "$root/terraform" 2>/dev/null)
+  done < <(grep -rl --include='*.tf' 'wskit\.git//terraform/modules/' "$root/terraform" "$root/examples" 2>/dev/null)
 }
 rewrite_example_sources "$WORK"
 # Paths such as ${path.root}/../../../dist/lambda resolve from the copy as from the repo.
@@ -214,238 +237,13 @@ ln -s "$REPO/dist" "$WORK/dist" 2>/dev/null || true
 tf_dirs() {
   find "$WORK/terraform" -name '*.tf' -not -path '*/.terraform/*' -not -path '*/cdktn-example/*' \
     -printf '%h\n' | sort -u
+  example_dirs
 }
+example_dirs() { find "$WORK/examples" -mindepth 2 -maxdepth 2 -type d -name terraform 2>/dev/null | sort; }
 module_dirs() { find "$WORK/terraform/modules" -mindepth 1 -maxdepth 1 -type d 2>/dev/null | sort; }
 env_dirs() { find "$WORK/terraform/environments" -mindepth 1 -maxdepth 1 -type d 2>/dev/null | sort; }
 
-# ---- fmt ---------------------------------------------------------------------------------
-if want fmt; then
-  step "fmt -check -recursive terraform/" "$TF" fmt -check -recursive -diff -no-color "$WORK/terraform"
-fi
-
-# ---- parallel steps ------------------------------------------------------------------------
-# Independent, CPU-bound steps (validate, test) run WSKIT_INFRA_JOBS at a time (default: the
-# number of cores), each still reported as one step, in a stable order.
-JOBS=${WSKIT_INFRA_JOBS:-$(nproc 2>/dev/null || echo 2)}
-# parallel_steps PREFIX CMD... < dirs: runs "CMD dir" for each dir read from stdin.
-parallel_steps() {
-  local prefix=$1
-  shift
-  local -a dirs=() pids=()
-  local d i running=0 t0
-  while IFS= read -r d; do dirs+=("$d"); done
-  local pdir="$WORK/parallel.$STEP_NO"
-  mkdir -p "$pdir"
-  for i in "${!dirs[@]}"; do
-    while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do sleep 0.2; done
-    (
-      t0=$(wskit_now)
-      "$@" "${dirs[$i]}" >"$pdir/$i.log" 2>&1
-      echo "$? $(($(wskit_now) - t0))" >"$pdir/$i.rc"
-    ) &
-    pids+=($!)
-  done
-  local rc secs
-  for i in "${!dirs[@]}"; do
-    wait "${pids[$i]}"
-    read -r rc secs <"$pdir/$i.rc"
-    if STEP_SECS=$secs step "$prefix $(rel "${dirs[$i]}")" report_parallel "$pdir/$i"; then
-      PARALLEL_OK+=("${dirs[$i]}")
-    fi
-  done
-}
-report_parallel() {
-  cat "$1.log"
-  local rc secs
-  read -r rc secs <"$1.rc"
-  return "$rc"
-}
-
-# ---- validate ------------------------------------------------------------------------------
-init_and_validate() {
-  local dir=$1 rc
-  local last="$dir/.validate.log"
-  (cd "$dir" && "$TF" init -backend=false -input=false -no-color && "$TF" validate -no-color) 2>&1 | tee "$last"
-  rc=${PIPESTATUS[0]}
-  if [ "$rc" -ne 0 ] && [ "$WSKIT_AWS_PROVIDER_BUILD" != full ] && ! wskit_use_system_terraform &&
-    grep -q 'does not support \(resource\|data source\) type' "$last"; then
-    echo "hint: the locally built aws provider registers only: $WSKIT_AWS_PROVIDER_SERVICES;"
-    echo "      add the missing service to WSKIT_AWS_PROVIDER_SERVICES in scripts/infra/lib.sh"
-  fi
-  return "$rc"
-}
-PARALLEL_OK=()
-if want validate || want test || want tflint; then
-  parallel_steps validate init_and_validate < <(tf_dirs)
-fi
-
-# ---- tofu test -----------------------------------------------------------------------------
-run_test() { (cd "$1" && "$TF" test -no-color); }
-with_tests() {
-  local d
-  while IFS= read -r d; do
-    if [ -d "$d/tests" ] && ls "$d"/tests/*.tftest.hcl >/dev/null 2>&1; then echo "$d"; fi
-  done
-}
-if want test; then
-  parallel_steps test run_test < <({ module_dirs; env_dirs; } | with_tests)
-fi
-
-# ---- Terraform CLI with the aws provider 5.x (when the machine has both) -------------------
-# The modules support Terraform >= 1.7 and aws 5.x as well as OpenTofu and 6.x. Where a
-# Terraform CLI and an official hashicorp/aws 5.x build are already installed (a plugin
-# directory or filesystem mirror: WSKIT_TF5_PLUGIN_DIR, or /opt/tf-plugins,
-# ~/.terraform.d/plugins, /usr/share/terraform/plugins), validate and the module tests run
-# with them too, in their own copy. Nothing is downloaded; absent tools skip the pass.
-find_terraform_cli() {
-  local bin
-  for bin in ${WSKIT_TERRAFORM_BIN:-} $(type -aP terraform 2>/dev/null); do
-    [ -x "$bin" ] || continue
-    case "$("$bin" version 2>/dev/null)" in "Terraform v"*)
-      echo "$bin"
-      return 0
-      ;;
-    esac
-  done
-  return 1
-}
-find_aws5_plugin_dir() {
-  local dir
-  for dir in ${WSKIT_TF5_PLUGIN_DIR:-} /opt/tf-plugins "$HOME/.terraform.d/plugins" /usr/share/terraform/plugins /usr/local/share/terraform/plugins; do
-    [ -d "$dir" ] || continue
-    if compgen -G "$dir/registry.terraform.io/hashicorp/aws/5.*/linux_amd64/terraform-provider-aws_*" >/dev/null; then
-      echo "$dir"
-      return 0
-    fi
-  done
-  return 1
-}
-TF5_BIN=""
-TF5_DIR=""
-if want tf5; then
-  TF5_BIN=$(find_terraform_cli) || TF5_BIN=""
-  TF5_PLUGINS=$(find_aws5_plugin_dir) || TF5_PLUGINS=""
-  if [ -z "$TF5_BIN" ] || [ -z "$TF5_PLUGINS" ]; then
-    echo "${C_DIM}skip terraform + aws 5.x: $([ -z "$TF5_BIN" ] && echo "no Terraform CLI on PATH" || echo "no hashicorp/aws 5.x plugin directory (set WSKIT_TF5_PLUGIN_DIR)") (not counted)${C_OFF}"
-  else
-    TF5_DIR="$WORK/tf5"
-    mkdir -p "$TF5_DIR/plugin-cache"
-    tar -C "$SRC" --exclude=.terraform --exclude='*.tfstate*' --exclude=node_modules \
-      --exclude=cdktf.out --exclude=terraform/cdktn-example -cf - terraform | tar -C "$TF5_DIR" -xf -
-    find "$TF5_DIR/terraform" -name .terraform.lock.hcl -delete
-    copy_module_inputs "$TF5_DIR"
-    rewrite_example_sources "$TF5_DIR"
-    ln -s "$REPO/dist" "$TF5_DIR/dist" 2>/dev/null || true
-    cat >"$TF5_DIR/terraform.tfrc" <<EOF
-provider_installation {
-  filesystem_mirror {
-    path    = "$TF5_PLUGINS"
-    include = ["registry.terraform.io/hashicorp/aws"]
-  }
-  direct {
-    exclude = ["registry.terraform.io/hashicorp/aws"]
-  }
-}
-EOF
-    TF5_VERSION=$("$TF5_BIN" version | sed -n '1s/^Terraform //p')
-    TF5_AWS=$(basename "$(dirname "$(dirname "$(compgen -G "$TF5_PLUGINS/registry.terraform.io/hashicorp/aws/5.*/linux_amd64/terraform-provider-aws_*" | sort -V | tail -n 1)")")")
-  fi
-fi
-tf5() { TF_CLI_CONFIG_FILE="$TF5_DIR/terraform.tfrc" TF_PLUGIN_CACHE_DIR="$TF5_DIR/plugin-cache" "$TF5_BIN" "$@"; }
-tf5_validate_one() {
-  if (cd "$1" && tf5 init -backend=false -input=false -no-color && tf5 validate -no-color) >"$1/.tf5-validate.log" 2>&1; then
-    echo "ok   ${1#"$TF5_DIR"/}"
-  else
-    echo "FAIL ${1#"$TF5_DIR"/}"
-    sed 's/^/      /' "$1/.tf5-validate.log"
-    return 1
-  fi
-}
-# One step for every directory, JOBS at a time.
-tf5_validate_all() {
-  export -f tf5 tf5_validate_one
-  export TF5_DIR TF5_BIN
-  find "$TF5_DIR/terraform" -name '*.tf' -not -path '*/.terraform/*' -printf '%h\n' | sort -u |
-    xargs -P "$JOBS" -I{} bash -c 'tf5_validate_one "$1"' _ {}
-}
-tf5_test() { (cd "$1" && tf5 test -no-color); }
-if [ -n "$TF5_DIR" ]; then
-  step "terraform $TF5_VERSION + aws $TF5_AWS: validate every directory" tf5_validate_all
-  # Only the modules: the environments' tests exercise the same modules again.
-  if want test; then
-    parallel_steps "terraform $TF5_VERSION + aws $TF5_AWS: test" tf5_test < <(find "$TF5_DIR/terraform/modules" -mindepth 1 -maxdepth 1 -type d | sort | with_tests)
-  fi
-fi
-
-# ---- tflint --------------------------------------------------------------------------------
-run_tflint() {
-  local dir=$1
-  if wskit_use_system_terraform; then
-    tflint --chdir="$dir" --config="$WORK/.tflint.hcl" --init >/dev/null || return 1
-  fi
-  tflint --chdir="$dir" --config="$WORK/.tflint.hcl" --format=compact --no-color
-}
-if want tflint; then
-  while IFS= read -r d; do
-    step "tflint $(rel "$d")" run_tflint "$d"
-  done < <(module_dirs; env_dirs)
-fi
-
-# ---- checkov -------------------------------------------------------------------------------
-run_checkov() {
-  # --skip-download: no policy metadata or guidelines from the vendor's platform.
-  # Run in a network namespace of its own when the machine allows it, which proves the
-  # scan needs no network; otherwise run it plainly (the flags above keep it offline).
-  local -a cmd=(checkov --directory "$WORK/terraform" --framework terraform --skip-download
-    --quiet --compact --output cli --skip-path cdktn-example)
-  if unshare --net true 2>/dev/null; then
-    unshare --net "${cmd[@]}"
-  elif unshare --user --map-root-user --net true 2>/dev/null; then
-    unshare --user --map-root-user --net "${cmd[@]}"
-  else
-    "${cmd[@]}"
-  fi
-}
-if want checkov; then
-  step "checkov terraform/ (offline)" run_checkov
-fi
-
-# ---- terraform-docs --------------------------------------------------------------------------
-docs_check() {
-  local dir=$1
-  [ -f "$dir/README.md" ] || {
-    echo "$(rel "$dir")/README.md is missing"
-    return 1
-  }
-  grep -q '<!-- BEGIN_TF_DOCS -->' "$dir/README.md" || {
-    echo "$(rel "$dir")/README.md has no <!-- BEGIN_TF_DOCS --> / <!-- END_TF_DOCS --> section for terraform-docs"
-    return 1
-  }
-  # A module's own .terraform-docs.yml (or terraform/.terraform-docs.yml) wins.
-  local -a cfg=()
-  if [ -f "$dir/.terraform-docs.yml" ]; then
-    cfg=(--config "$dir/.terraform-docs.yml")
-  elif [ -f "$WORK/terraform/.terraform-docs.yml" ]; then
-    cfg=(--config "$WORK/terraform/.terraform-docs.yml")
-  fi
-  # --lockfile=false: provider versions come from versions.tf, not from whichever provider
-  # build a .terraform.lock.hcl happens to record on the machine that generated it.
-  if [ ${#cfg[@]} -gt 0 ]; then
-    terraform-docs "${cfg[@]}" --lockfile=false --output-check "$dir"
-  else
-    terraform-docs markdown table --lockfile=false --output-file README.md --output-mode inject --output-check "$dir"
-  fi || {
-    echo "regenerate with: scripts/infra/docs.sh (terraform-docs markdown table --lockfile=false --output-file README.md --output-mode inject <module>)"
-    return 1
-  }
-}
-if want docs; then
-  while IFS= read -r d; do
-    step "terraform-docs $(rel "$d")/README.md up to date" docs_check "$d"
-  done < <(module_dirs)
-fi
-
-# ---- apply against moto ----------------------------------------------------------------------
+# ---- the emulator: moto and the roots applied on it (used by the apply steps below) ----------
 free_port() {
   "$WSKIT_MOTO_DIR/venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
@@ -453,7 +251,7 @@ free_port() {
 start_moto() {
   local port
   port=$(free_port) || return 1
-  moto_server -H 127.0.0.1 -p "$port" >"$LOGS/moto-server.log" 2>&1 &
+  moto_server -H 127.0.0.1 -p "$port" >"$LOGS/moto-server${MOTO_LOG_SUFFIX:-}.log" 2>&1 &
   MOTO_PID=$!
   local i
   for i in $(seq 1 300); do
@@ -466,14 +264,14 @@ start_moto() {
     sleep 0.2
   done
   echo "moto server did not start; its log:"
-  cat "$LOGS/moto-server.log"
+  cat "$LOGS/moto-server${MOTO_LOG_SUFFIX:-}.log"
   return 1
 }
 
 start_moto_front() {
   local port i
   port=$(free_port) || return 1
-  "$WSKIT_MOTO_DIR/venv/bin/python" "$REPO/scripts/infra/moto_gaps.py" "$port" "$MOTO_URL" >"$LOGS/moto-front.log" 2>&1 &
+  "$WSKIT_MOTO_DIR/venv/bin/python" "$REPO/scripts/infra/moto_gaps.py" "$port" "$MOTO_URL" >"$LOGS/moto-front${MOTO_LOG_SUFFIX:-}.log" 2>&1 &
   FRONT_PID=$!
   for i in $(seq 1 150); do
     if curl -s -o /dev/null "http://127.0.0.1:$port/"; then
@@ -485,7 +283,7 @@ start_moto_front() {
     sleep 0.2
   done
   echo "the moto front did not start; its log:"
-  cat "$LOGS/moto-front.log"
+  cat "$LOGS/moto-front${MOTO_LOG_SUFFIX:-}.log"
   return 1
 }
 
@@ -526,7 +324,7 @@ write_moto_overrides() {
   cat >"$dir/backend_override.tf" <<EOF
 terraform {
   backend "local" {
-    path = "$WORK/state/$(basename "$dir").tfstate"
+    path = "$WORK/state/$(rel "$dir" | tr '/' '_').tfstate"
   }
 }
 EOF
@@ -626,12 +424,321 @@ write_harness_tfvars() {
   cat >>"$dir/harness.tfvars"
 }
 
-ROOTS_APPLIED=""
-BOOTSTRAP="$WORK/terraform/environments/bootstrap"
-APPLY_ENVS=("$WORK/terraform/environments/dev" "$WORK/terraform/environments/staging")
+mapfile -t APPLY_EXAMPLES < <(example_dirs)
+
+# What the examples' roots deploy beyond the four functions: the broadcaster's zip (built by
+# ./build.sh with the others) and an example's own functions (examples/<name>/build.mjs).
+ensure_example_artifacts() {
+  local dir build
+  if [ ${#APPLY_EXAMPLES[@]} -gt 0 ] && [ ! -f "$REPO/dist/lambda/broadcaster.zip" ]; then
+    echo "dist/lambda/broadcaster.zip is missing (the examples deploy the broadcaster); running ./build.sh"
+    (cd "$REPO" && ./build.sh) || return 1
+  fi
+  for dir in "${APPLY_EXAMPLES[@]}"; do
+    build="$REPO/${dir#"$WORK"/}/../build.mjs"
+    [ -f "$build" ] || continue
+    echo "== node ${build#"$REPO"/}"
+    node "$build" || return 1
+  done
+}
 
 apply_one() { tf_in "$1" apply -auto-approve -var-file=harness.tfvars && no_change_plan "$1"; }
 destroy_one() { tf_in "$1" destroy -auto-approve -var-file=harness.tfvars; }
+
+# The examples' roots: applied, planned again with no changes and destroyed on an emulator of
+# their own, in the background while the checks below run. Their time is mostly the aws
+# provider waiting on SQS (a queue counts as created after ~25 s of stable reads and as
+# deleted after 15 not-found reads, ~2 min, and a redrive chain doubles that), which
+# overlaps the CPU-bound checks instead of adding to them. Destroyed even when a step fails.
+examples_on_moto() {
+  local dir rc=0
+  trap 'stop_moto' EXIT
+  trap 'exit 143' TERM INT
+  export TF_PLUGIN_CACHE_DIR="$WORK/plugin-cache-examples"
+  mkdir -p "$TF_PLUGIN_CACHE_DIR" "$WORK/state"
+  MOTO_LOG_SUFFIX=-examples
+  start_moto && start_moto_front || return 1
+  for dir in "${APPLY_EXAMPLES[@]}"; do
+    write_moto_overrides "$dir"
+    write_harness_tfvars "$dir" </dev/null
+    tf_in "$dir" init -reconfigure || {
+      tail -n 40 "$dir/harness.log"
+      return 1
+    }
+  done
+  echo "== $(for dir in "${APPLY_EXAMPLES[@]}"; do rel "$dir"; echo -n " "; done): apply, no-change plan"
+  in_parallel apply_one "${APPLY_EXAMPLES[@]}" || rc=1
+  echo "== destroy"
+  in_parallel destroy_one "${APPLY_EXAMPLES[@]}" || rc=1
+  return $rc
+}
+EXAMPLES_JOB=""
+EXAMPLES_T0=0
+start_examples_on_moto() {
+  [ ${#APPLY_EXAMPLES[@]} -gt 0 ] || return 0
+  if ! { ensure_lambda_zips && ensure_example_artifacts; } >"$LOGS/examples-artifacts.log" 2>&1; then
+    EXAMPLES_JOB=failed
+    return 0
+  fi
+  EXAMPLES_T0=$(wskit_now)
+  (
+    examples_on_moto
+    echo "$? $(($(wskit_now) - EXAMPLES_T0))" >"$WORK/examples-on-moto.rc"
+  ) >"$LOGS/examples-on-moto.log" 2>&1 &
+  EXAMPLES_JOB=$!
+}
+wait_examples_on_moto() {
+  if [ "$EXAMPLES_JOB" = failed ]; then
+    cat "$LOGS/examples-artifacts.log"
+    return 1
+  fi
+  wait "$EXAMPLES_JOB"
+  EXAMPLES_JOB=""
+  cat "$LOGS/examples-on-moto.log"
+  local rc
+  read -r rc _ <"$WORK/examples-on-moto.rc" || rc=1
+  return "$rc"
+}
+if want apply; then
+  start_examples_on_moto
+fi
+
+# ---- fmt ---------------------------------------------------------------------------------
+if want fmt; then
+  step "fmt -check -recursive terraform/" "$TF" fmt -check -recursive -diff -no-color "$WORK/terraform"
+  while IFS= read -r d; do
+    step "fmt -check $(rel "$d")" "$TF" fmt -check -recursive -diff -no-color "$d"
+  done < <(example_dirs)
+fi
+
+# ---- parallel steps ------------------------------------------------------------------------
+# Independent, CPU-bound steps (validate, test) run WSKIT_INFRA_JOBS at a time (default: the
+# number of cores), each still reported as one step, in a stable order.
+JOBS=${WSKIT_INFRA_JOBS:-$(nproc 2>/dev/null || echo 2)}
+# parallel_steps PREFIX CMD... < dirs: runs "CMD dir" for each dir read from stdin.
+parallel_steps() {
+  local prefix=$1
+  shift
+  local -a dirs=() pids=()
+  local d i running=0 t0
+  while IFS= read -r d; do dirs+=("$d"); done
+  local pdir="$WORK/parallel.$STEP_NO"
+  mkdir -p "$pdir"
+  for i in "${!dirs[@]}"; do
+    while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do sleep 0.2; done
+    (
+      t0=$(wskit_now)
+      "$@" "${dirs[$i]}" >"$pdir/$i.log" 2>&1
+      echo "$? $(($(wskit_now) - t0))" >"$pdir/$i.rc"
+    ) &
+    pids+=($!)
+  done
+  local rc secs
+  for i in "${!dirs[@]}"; do
+    wait "${pids[$i]}"
+    read -r rc secs <"$pdir/$i.rc"
+    if STEP_SECS=$secs step "$prefix $(rel "${dirs[$i]}")" report_parallel "$pdir/$i"; then
+      PARALLEL_OK+=("${dirs[$i]}")
+    fi
+  done
+}
+report_parallel() {
+  cat "$1.log"
+  local rc secs
+  read -r rc secs <"$1.rc"
+  return "$rc"
+}
+
+# ---- validate ------------------------------------------------------------------------------
+init_and_validate() {
+  local dir=$1 rc
+  local last="$dir/.validate.log"
+  (cd "$dir" && "$TF" init -backend=false -input=false -no-color && "$TF" validate -no-color) 2>&1 | tee "$last"
+  rc=${PIPESTATUS[0]}
+  if [ "$rc" -ne 0 ] && [ "$WSKIT_AWS_PROVIDER_BUILD" != full ] && ! wskit_use_system_terraform &&
+    grep -q 'does not support \(resource\|data source\) type' "$last"; then
+    echo "hint: the locally built aws provider registers only: $WSKIT_AWS_PROVIDER_SERVICES;"
+    echo "      add the missing service to WSKIT_AWS_PROVIDER_SERVICES in scripts/infra/lib.sh"
+  fi
+  return "$rc"
+}
+PARALLEL_OK=()
+if want validate || want test || want tflint; then
+  parallel_steps validate init_and_validate < <(tf_dirs)
+fi
+
+# ---- tofu test -----------------------------------------------------------------------------
+run_test() { (cd "$1" && "$TF" test -no-color); }
+with_tests() {
+  local d
+  while IFS= read -r d; do
+    if [ -d "$d/tests" ] && ls "$d"/tests/*.tftest.hcl >/dev/null 2>&1; then echo "$d"; fi
+  done
+}
+if want test; then
+  parallel_steps test run_test < <({ module_dirs; env_dirs; example_dirs; } | with_tests)
+fi
+
+# ---- Terraform CLI with the aws provider 5.x (when the machine has both) -------------------
+# The modules support Terraform >= 1.7 and aws 5.x as well as OpenTofu and 6.x. Where a
+# Terraform CLI and an official hashicorp/aws 5.x build are already installed (a plugin
+# directory or filesystem mirror: WSKIT_TF5_PLUGIN_DIR, or /opt/tf-plugins,
+# ~/.terraform.d/plugins, /usr/share/terraform/plugins), validate and the module tests run
+# with them too, in their own copy. Nothing is downloaded; absent tools skip the pass.
+find_terraform_cli() {
+  local bin
+  for bin in ${WSKIT_TERRAFORM_BIN:-} $(type -aP terraform 2>/dev/null); do
+    [ -x "$bin" ] || continue
+    case "$("$bin" version 2>/dev/null)" in "Terraform v"*)
+      echo "$bin"
+      return 0
+      ;;
+    esac
+  done
+  return 1
+}
+find_aws5_plugin_dir() {
+  local dir
+  for dir in ${WSKIT_TF5_PLUGIN_DIR:-} /opt/tf-plugins "$HOME/.terraform.d/plugins" /usr/share/terraform/plugins /usr/local/share/terraform/plugins; do
+    [ -d "$dir" ] || continue
+    if compgen -G "$dir/registry.terraform.io/hashicorp/aws/5.*/linux_amd64/terraform-provider-aws_*" >/dev/null; then
+      echo "$dir"
+      return 0
+    fi
+  done
+  return 1
+}
+TF5_BIN=""
+TF5_DIR=""
+if want tf5; then
+  TF5_BIN=$(find_terraform_cli) || TF5_BIN=""
+  TF5_PLUGINS=$(find_aws5_plugin_dir) || TF5_PLUGINS=""
+  if [ -z "$TF5_BIN" ] || [ -z "$TF5_PLUGINS" ]; then
+    echo "${C_DIM}skip terraform + aws 5.x: $([ -z "$TF5_BIN" ] && echo "no Terraform CLI on PATH" || echo "no hashicorp/aws 5.x plugin directory (set WSKIT_TF5_PLUGIN_DIR)") (not counted)${C_OFF}"
+  else
+    TF5_DIR="$WORK/tf5"
+    mkdir -p "$TF5_DIR/plugin-cache"
+    tar -C "$SRC" --exclude=.terraform --exclude='*.tfstate*' --exclude=node_modules \
+      --exclude=cdktf.out --exclude=terraform/cdktn-example -cf - terraform | tar -C "$TF5_DIR" -xf -
+    find "$TF5_DIR/terraform" -name .terraform.lock.hcl -delete
+    copy_example_roots "$TF5_DIR"
+    copy_module_inputs "$TF5_DIR"
+    rewrite_example_sources "$TF5_DIR"
+    ln -s "$REPO/dist" "$TF5_DIR/dist" 2>/dev/null || true
+    cat >"$TF5_DIR/terraform.tfrc" <<EOF
+provider_installation {
+  filesystem_mirror {
+    path    = "$TF5_PLUGINS"
+    include = ["registry.terraform.io/hashicorp/aws"]
+  }
+  direct {
+    exclude = ["registry.terraform.io/hashicorp/aws"]
+  }
+}
+EOF
+    TF5_VERSION=$("$TF5_BIN" version | sed -n '1s/^Terraform //p')
+    TF5_AWS=$(basename "$(dirname "$(dirname "$(compgen -G "$TF5_PLUGINS/registry.terraform.io/hashicorp/aws/5.*/linux_amd64/terraform-provider-aws_*" | sort -V | tail -n 1)")")")
+  fi
+fi
+tf5() { TF_CLI_CONFIG_FILE="$TF5_DIR/terraform.tfrc" TF_PLUGIN_CACHE_DIR="$TF5_DIR/plugin-cache" "$TF5_BIN" "$@"; }
+tf5_validate_one() {
+  if (cd "$1" && tf5 init -backend=false -input=false -no-color && tf5 validate -no-color) >"$1/.tf5-validate.log" 2>&1; then
+    echo "ok   ${1#"$TF5_DIR"/}"
+  else
+    echo "FAIL ${1#"$TF5_DIR"/}"
+    sed 's/^/      /' "$1/.tf5-validate.log"
+    return 1
+  fi
+}
+# One step for every directory, JOBS at a time.
+tf5_validate_all() {
+  export -f tf5 tf5_validate_one
+  export TF5_DIR TF5_BIN
+  find "$TF5_DIR/terraform" "$TF5_DIR/examples" -name '*.tf' -not -path '*/.terraform/*' -printf '%h\n' 2>/dev/null | sort -u |
+    xargs -P "$JOBS" -I{} bash -c 'tf5_validate_one "$1"' _ {}
+}
+tf5_test() { (cd "$1" && tf5 test -no-color); }
+if [ -n "$TF5_DIR" ]; then
+  step "terraform $TF5_VERSION + aws $TF5_AWS: validate every directory" tf5_validate_all
+  # Only the modules: the environments' tests exercise the same modules again.
+  if want test; then
+    parallel_steps "terraform $TF5_VERSION + aws $TF5_AWS: test" tf5_test < <(find "$TF5_DIR/terraform/modules" -mindepth 1 -maxdepth 1 -type d | sort | with_tests)
+  fi
+fi
+
+# ---- tflint --------------------------------------------------------------------------------
+run_tflint() {
+  local dir=$1
+  if wskit_use_system_terraform; then
+    tflint --chdir="$dir" --config="$WORK/.tflint.hcl" --init >/dev/null || return 1
+  fi
+  tflint --chdir="$dir" --config="$WORK/.tflint.hcl" --format=compact --no-color
+}
+if want tflint; then
+  while IFS= read -r d; do
+    step "tflint $(rel "$d")" run_tflint "$d"
+  done < <(module_dirs; env_dirs; example_dirs)
+fi
+
+# ---- checkov -------------------------------------------------------------------------------
+run_checkov() {
+  # --skip-download: no policy metadata or guidelines from the vendor's platform.
+  # Run in a network namespace of its own when the machine allows it, which proves the
+  # scan needs no network; otherwise run it plainly (the flags above keep it offline).
+  local -a cmd=(checkov --directory "$WORK/terraform" --framework terraform --skip-download
+    --quiet --compact --output cli --skip-path cdktn-example)
+  [ -d "$WORK/examples" ] && cmd+=(--directory "$WORK/examples")
+  if unshare --net true 2>/dev/null; then
+    unshare --net "${cmd[@]}"
+  elif unshare --user --map-root-user --net true 2>/dev/null; then
+    unshare --user --map-root-user --net "${cmd[@]}"
+  else
+    "${cmd[@]}"
+  fi
+}
+if want checkov; then
+  step "checkov terraform/ and examples/*/terraform (offline)" run_checkov
+fi
+
+# ---- terraform-docs --------------------------------------------------------------------------
+docs_check() {
+  local dir=$1
+  [ -f "$dir/README.md" ] || {
+    echo "$(rel "$dir")/README.md is missing"
+    return 1
+  }
+  grep -q '<!-- BEGIN_TF_DOCS -->' "$dir/README.md" || {
+    echo "$(rel "$dir")/README.md has no <!-- BEGIN_TF_DOCS --> / <!-- END_TF_DOCS --> section for terraform-docs"
+    return 1
+  }
+  # A module's own .terraform-docs.yml (or terraform/.terraform-docs.yml) wins.
+  local -a cfg=()
+  if [ -f "$dir/.terraform-docs.yml" ]; then
+    cfg=(--config "$dir/.terraform-docs.yml")
+  elif [ -f "$WORK/terraform/.terraform-docs.yml" ]; then
+    cfg=(--config "$WORK/terraform/.terraform-docs.yml")
+  fi
+  # --lockfile=false: provider versions come from versions.tf, not from whichever provider
+  # build a .terraform.lock.hcl happens to record on the machine that generated it.
+  if [ ${#cfg[@]} -gt 0 ]; then
+    terraform-docs "${cfg[@]}" --lockfile=false --output-check "$dir"
+  else
+    terraform-docs markdown table --lockfile=false --output-file README.md --output-mode inject --output-check "$dir"
+  fi || {
+    echo "regenerate with: scripts/infra/docs.sh (terraform-docs markdown table --lockfile=false --output-file README.md --output-mode inject <module>)"
+    return 1
+  }
+}
+if want docs; then
+  while IFS= read -r d; do
+    step "terraform-docs $(rel "$d")/README.md up to date" docs_check "$d"
+  done < <(module_dirs)
+fi
+
+# ---- apply against moto ----------------------------------------------------------------------
+ROOTS_APPLIED=""
+BOOTSTRAP="$WORK/terraform/environments/bootstrap"
+APPLY_ENVS=("$WORK/terraform/environments/dev" "$WORK/terraform/environments/staging")
 
 # 1. The bootstrap: API Gateway's logging role and account setting, the state and artifacts
 #    buckets (force_destroy only here, so that the run can clean up).
@@ -697,7 +804,66 @@ PY
     ROOTS_APPLIED="$dir $ROOTS_APPLIED"
   done
   echo "== dev (local zips) and staging (S3 object versions): apply, no-change plan"
-  in_parallel apply_one "${APPLY_ENVS[@]}"
+  in_parallel apply_one "${APPLY_ENVS[@]}" || return 1
+  for dir in "${APPLY_ENVS[@]}"; do
+    check_http_api "$dir" || return 1
+  done
+}
+
+# check_http_api DIR: what the emulator holds for the root's HTTP API is what the modules
+# mean: the manifests' routes with their authorization, the authorizer's payload 2.0 and
+# simple responses, payload 2.0 integrations, an auto-deployed stage whose access log
+# format names no header or query string, and one invoke permission per route scoped to
+# its method and path.
+check_http_api() {
+  local dir=$1 outputs
+  outputs=$(cd "$dir" && "$TF" output -json) || return 1
+  echo "== $(rel "$dir"): the HTTP API as the emulator holds it"
+  "$WSKIT_MOTO_DIR/venv/bin/python" - "$MOTO_URL" "$SRC/lambda" "$outputs" <<'PY'
+import glob, json, sys
+from urllib.parse import urlparse
+import boto3
+url, lambda_dir, outputs = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+kw = dict(endpoint_url=url, region_name="us-east-1", aws_access_key_id="moto", aws_secret_access_key="moto")
+apigw, awslambda = boto3.client("apigatewayv2", **kw), boto3.client("lambda", **kw)
+base = urlparse(outputs["http_api_url"]["value"])
+api_id, stage = base.hostname.split(".")[0], base.path.strip("/")
+expected = {}
+for manifest in sorted(glob.glob(f"{lambda_dir}/*/wiring.json")):
+    with open(manifest) as f:
+        for route in json.load(f).get("httpRoutes", []):
+            expected[route["key"]] = route["authorization"]
+api = apigw.get_api(ApiId=api_id)
+assert api["ProtocolType"] == "HTTP", api
+routes = {route["RouteKey"]: route for route in apigw.get_routes(ApiId=api_id)["Items"]}
+assert set(routes) == set(expected), (sorted(routes), sorted(expected))
+# moto has no GetAuthorizers: the authorizer is read through the id a token route carries.
+authorizer_ids = {routes[key].get("AuthorizerId") for key, authorization in expected.items() if authorization == "token"}
+assert len(authorizer_ids) == 1 and None not in authorizer_ids, authorizer_ids
+authorizer = apigw.get_authorizer(ApiId=api_id, AuthorizerId=authorizer_ids.pop())
+assert (authorizer["AuthorizerType"], authorizer["AuthorizerPayloadFormatVersion"], authorizer["EnableSimpleResponses"], authorizer["IdentitySource"]) == ("REQUEST", "2.0", True, ["$request.header.Authorization"]), authorizer
+for key, authorization in expected.items():
+    route = routes[key]
+    want = ("CUSTOM", authorizer["AuthorizerId"]) if authorization == "token" else ("AWS_IAM", None)
+    assert (route["AuthorizationType"], route.get("AuthorizerId")) == want, (key, route)
+integrations = apigw.get_integrations(ApiId=api_id)["Items"]
+assert integrations and all(i["IntegrationType"] == "AWS_PROXY" and i["PayloadFormatVersion"] == "2.0" for i in integrations), integrations
+stage_info = apigw.get_stage(ApiId=api_id, StageName=stage)
+log_format = stage_info["AccessLogSettings"]["Format"].lower()
+assert stage_info["AutoDeploy"] and not any(word in log_format for word in ("header", "querystring", "authorization")), stage_info
+function = outputs["function_names"]["value"]["http"]
+statements = json.loads(awslambda.get_policy(FunctionName=function)["Policy"])["Statement"]
+arns = sorted(statement["Condition"]["ArnLike"]["AWS:SourceArn"] for statement in statements)
+# The execution ARN as the provider built it (the harness skips the account id lookup, so
+# its account field is empty), from the root's http_api_iam_invoke_arns output.
+iam_arns = outputs["http_api_iam_invoke_arns"]["value"]
+assert set(iam_arns) == {key for key, authorization in expected.items() if authorization == "iam"}, iam_arns
+execution_arn = next(iter(iam_arns.values())).split(f"/{stage}/")[0]
+assert execution_arn.startswith("arn:aws:execute-api:us-east-1:") and execution_arn.endswith(f":{api_id}"), execution_arn
+want_arns = sorted(f"{execution_arn}/{stage}/{key.split(' ')[0]}{key.split(' ')[1].replace('{topic}', '*')}" for key in expected)
+assert arns == want_arns, (arns, want_arns)
+print(f"   {api_id}/{stage}: {len(routes)} routes ({', '.join(f'{k} {v}' for k, v in sorted(expected.items()))}), payload 2.0, simple responses, {len(arns)} scoped invoke permissions")
+PY
 }
 
 # 3. Destroy in reverse: the environments, then the bootstrap. The environments' destroy
@@ -740,6 +906,12 @@ if want apply; then
     step "moto: destroy dev + staging (logging role kept), then the bootstrap" destroy_all
   fi
   stop_moto
+  if [ -n "$EXAMPLES_JOB" ]; then
+    # Its own time (it ran beside the steps above); what it added is the wait, printed after.
+    t_wait=$(wskit_now)
+    STEP_SECS="" step "moto (own instance, in the background): the examples' roots applied, no-change plans, destroyed" wait_examples_on_moto
+    echo "${C_DIM}   the examples' roots ran for $(($(wskit_now) - EXAMPLES_T0))s in all; waiting for them took $(($(wskit_now) - t_wait))s${C_OFF}"
+  fi
 fi
 
 # ---- cdktn example -----------------------------------------------------------------------------

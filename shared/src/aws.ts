@@ -7,6 +7,7 @@ import type * as DocModule from '@aws-sdk/lib-dynamodb';
 import type * as ManagementModule from '@aws-sdk/client-apigatewaymanagementapi';
 import type * as HttpHandlerModule from '@smithy/node-http-handler';
 import { loadDynamoDb, loadDynamoDbDoc, loadHttp, loadHttps, loadManagementApi, loadNodeHttpHandler } from './sdk';
+import { tracingMiddleware } from './tracing';
 
 let dynamoModule: Promise<typeof DynamoDBModule> | undefined;
 let docModule: Promise<typeof DocModule> | undefined;
@@ -37,9 +38,11 @@ export function documentClient(): Promise<DocumentClient> {
   if (!defaultDocumentClient || defaultDocumentClient.key !== key) {
     const previous = defaultDocumentClient?.client;
     void previous?.then((client) => client.destroy(), () => undefined);
-    const client = Promise.all([dynamoDb(), dynamoDbDoc()]).then(([{ DynamoDBClient }, { DynamoDBDocumentClient }]) =>
-      DynamoDBDocumentClient.from(new DynamoDBClient({}), MARSHALL_OPTIONS),
-    );
+    const client = Promise.all([dynamoDb(), dynamoDbDoc()]).then(([{ DynamoDBClient }, { DynamoDBDocumentClient }]) => {
+      const base = new DynamoDBClient({});
+      base.middlewareStack.add(tracingMiddleware('DynamoDB'), { step: 'initialize', name: 'wskitTracing' });
+      return DynamoDBDocumentClient.from(base, MARSHALL_OPTIONS);
+    });
     // A failed load is not cached: the next call tries again.
     client.catch(() => {
       if (defaultDocumentClient?.client === client) defaultDocumentClient = undefined;

@@ -270,3 +270,47 @@ export function historySettingsFromEnv(env: Env = process.env): HistorySettings 
 export function slotSettleSecondsFromEnv(env: Env = process.env): number {
   return integerFromEnv(env, 'WSKIT_SLOT_SETTLE_SECONDS', 30, 1, 900, 'the seconds a new connection is never reclaimed from its user slot');
 }
+
+/** How a big topic's fan-out is handed off and paced (see fanout-queue.ts). */
+export interface FanOutSettings {
+  /** WSKIT_FANOUT_QUEUE_URL: the queue shard jobs go to; unset = every fan-out runs inline. */
+  queueUrl?: string;
+  /** WSKIT_FANOUT_QUEUE_ARN: the only queue whose shard jobs the broadcaster runs. */
+  queueArn?: string;
+  /** WSKIT_INLINE_FANOUT_LIMIT: audiences up to this are delivered inline by the publisher. */
+  inlineLimit: number;
+  /**
+   * WSKIT_FANOUT_SHARD_RATE: the deliveries per second one shard job is planned at (one
+   * invocation sustains several thousand at 30 ms callback latency, bench/fanout). A
+   * handed-off fan-out gets ceil(quota share / this) shards, fewer for a smaller audience
+   * (each at least a second of work).
+   */
+  shardRate: number;
+  /** WSKIT_MANAGEMENT_QUOTA / WSKIT_MANAGEMENT_BURST: the account's @connections rate and burst. */
+  quotaPerSecond: number;
+  quotaBurst: number;
+  /** WSKIT_FANOUT_QUOTA_PERCENT: the part of the quota one handed-off fan-out's shards share. */
+  quotaPercent: number;
+}
+
+export const DEFAULT_FANOUT = { inlineLimit: 2000, shardRate: 2000, quotaPerSecond: 10_000, quotaBurst: 5000, quotaPercent: 90 } as const;
+
+export function fanOutSettingsFromEnv(env: Env = process.env): FanOutSettings {
+  const queueUrl = env.WSKIT_FANOUT_QUEUE_URL?.trim() || undefined;
+  if (queueUrl && !/^https?:\/\/[^\s/]+\/\S+$/.test(queueUrl)) {
+    throw new ConfigError('WSKIT_FANOUT_QUEUE_URL', `WSKIT_FANOUT_QUEUE_URL is "${queueUrl}": set it to the fan-out queue's URL (https://sqs.<region>.amazonaws.com/<account>/<name>) or leave it unset`);
+  }
+  const queueArn = env.WSKIT_FANOUT_QUEUE_ARN?.trim() || undefined;
+  if (queueArn && !/^arn:[\w-]+:sqs:[\w-]+:\d{12}:[\w-]+(\.fifo)?$/.test(queueArn)) {
+    throw new ConfigError('WSKIT_FANOUT_QUEUE_ARN', `WSKIT_FANOUT_QUEUE_ARN is "${queueArn}": set it to the fan-out queue's ARN (arn:aws:sqs:<region>:<account>:<name>) or leave it unset`);
+  }
+  return {
+    queueUrl,
+    queueArn,
+    inlineLimit: integerFromEnv(env, 'WSKIT_INLINE_FANOUT_LIMIT', DEFAULT_FANOUT.inlineLimit, 1, 1_000_000, 'the largest audience a publish delivers itself before handing the fan-out to the queue'),
+    shardRate: integerFromEnv(env, 'WSKIT_FANOUT_SHARD_RATE', DEFAULT_FANOUT.shardRate, 100, 100_000, 'the deliveries per second one shard job of a handed-off fan-out is planned at'),
+    quotaPerSecond: integerFromEnv(env, 'WSKIT_MANAGEMENT_QUOTA', DEFAULT_FANOUT.quotaPerSecond, 1, 10_000_000, "the account's @connections requests per second in this Region (10,000 unless AWS raised it)"),
+    quotaBurst: integerFromEnv(env, 'WSKIT_MANAGEMENT_BURST', DEFAULT_FANOUT.quotaBurst, 1, 10_000_000, "the account's @connections burst (5,000 unless AWS raised it)"),
+    quotaPercent: integerFromEnv(env, 'WSKIT_FANOUT_QUOTA_PERCENT', DEFAULT_FANOUT.quotaPercent, 1, 100, 'the percentage of the quota one handed-off fan-out may use (the rest stays for other APIs and fan-outs)'),
+  };
+}

@@ -11,6 +11,7 @@ import { requestContextOf, stringField, type LambdaContextLike, type WebSocketRe
 import { createLogger, type Logger } from './logger';
 import { emitMetrics, type MetricsTarget } from './metrics';
 import type { RemainingTime } from './sender/types';
+import { runInvocationTrace } from './tracing';
 
 /** A value built on first use and kept; a build that throws is tried again next time. */
 export function lazy<T>(build: () => T): () => T {
@@ -80,7 +81,7 @@ export function defineHandler<R>(definition: HandlerDefinition<R>): (event: unkn
     };
     try {
       invocation.log = invocation.log.child({ requestId, connectionId });
-      return await definition.run(invocation);
+      return await runInvocationTrace(() => definition.run(invocation));
     } catch (error) {
       invocation.log.error(`${definition.service} failed`, { error });
       try {

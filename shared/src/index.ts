@@ -12,4 +12,7 @@ export { documentClient, toDocumentClient, type DocumentClient, type ManagementC
 export * from './events';
 export * from './handler';
 export * from './publisher';
+export * from './subscriber-cache';
+export * from './fanout-queue';
+export { continueTrace, runInvocationTrace, traced, tracingEnabled } from './tracing';
 export * from './topic-service';

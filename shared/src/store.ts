@@ -39,6 +39,12 @@ export const USER_SK = 'connections';
 export const connectionKey = (connectionId: string): TableKey => ({ pk: `conn#${connectionId}`, sk: CONNECTION_SK });
 export const subscriptionKey = (topic: string, connectionId: string): TableKey => ({ pk: `topic#${topic}`, sk: `sub#${connectionId}` });
 export const userKey = (userId: string): TableKey => ({ pk: `user#${userId}`, sk: USER_SK });
+/** A topic's subscription-change counter (what subscriber caches compare with). */
+export const topicMetaKey = (topic: string): TableKey => ({ pk: `topic#${topic}`, sk: 'meta' });
+/** One subscription change of a topic, by its change number. */
+export const topicChangeKey = (topic: string, change: number): TableKey => ({ pk: `topic#${topic}`, sk: `chg#${String(change).padStart(16, '0')}` });
+/** How long a topic's change entries stay readable: caches older than this load the topic again. */
+export const TOPIC_CHANGE_RETENTION_SECONDS = 3600;
 
 /** How long a new connection is left alone by slot reclaiming: its $connect may still be running. */
 export const SLOT_SETTLE_MS = 30_000;
@@ -109,6 +115,8 @@ function optionalNumber(value: unknown): number | undefined {
 export class ConnectionStore {
   readonly tableName: string;
   readonly maxTopicsPerConnection: number;
+  /** How this store reaches its table (a SubscriberCache of the same table uses it too). */
+  readonly tableOptions: TableAccessOptions;
   private readonly table: TableAccess;
   private readonly logger: Logger | undefined;
   private readonly now: () => number;
@@ -116,6 +124,7 @@ export class ConnectionStore {
   constructor(options: ConnectionStoreOptions) {
     this.table = new TableAccess(options);
     this.tableName = this.table.tableName;
+    this.tableOptions = { tableName: options.tableName, client: options.client, dynamoDb: options.dynamoDb };
     this.logger = options.logger;
     this.maxTopicsPerConnection = options.maxTopicsPerConnection ?? DEFAULT_MAX_TOPICS_PER_CONNECTION;
     this.now = options.now ?? Date.now;
@@ -361,6 +370,7 @@ export class ConnectionStore {
         });
       throw new ConnectionNotFoundError(connectionId);
     }
+    await this.recordChange(topic, { connectionId, ver: version, active: true, userId: old.userId, connExpiresAt: expiresAt, tokenExp }, stringSet(old.topics).includes(topic) ? 0 : 1);
     return { added: !stringSet(old.topics).includes(topic), expiresAt };
   }
 
@@ -403,17 +413,70 @@ export class ConnectionStore {
         return { removed: false };
       }
     }
-    if (!old || !stringSet(old.topics).includes(topic)) return { removed: false };
+    if (!old) return { removed: false };
     const version = (optionalNumber(old.ver) ?? 0) + 1;
-    await this.writeRow(PutCommand, client, {
-      ...subscriptionKey(topic, connectionId),
-      connectionId,
-      userId: old.userId,
-      expiresAt: Number(old.expiresAt),
-      ver: version,
-      active: false,
-    });
-    return { removed: true };
+    const removed = stringSet(old.topics).includes(topic);
+    if (removed) {
+      await this.writeRow(PutCommand, client, {
+        ...subscriptionKey(topic, connectionId),
+        connectionId,
+        userId: old.userId,
+        expiresAt: Number(old.expiresAt),
+        ver: version,
+        active: false,
+      });
+    }
+    // Recorded also when nothing changed but a row is there: a retry of an unsubscribe whose
+    // first attempt stopped after the tombstone must still reach the subscriber caches. With
+    // no row at all no cache can list the connection (a row is only ever deleted with its
+    // connection), so an unsubscribe from a topic never subscribed writes nothing more.
+    if (removed || (await this.rowExists(topic, connectionId))) {
+      await this.recordChange(topic, { connectionId, ver: version, active: false, userId: old.userId, connExpiresAt: Number(old.expiresAt) }, removed ? -1 : 0);
+    }
+    return { removed };
+  }
+
+  private async rowExists(topic: string, connectionId: string): Promise<boolean> {
+    const { GetCommand } = await this.table.commands();
+    const client = await this.table.client();
+    const { Item } = await client.send(new GetCommand({ TableName: this.tableName, Key: subscriptionKey(topic, connectionId), ConsistentRead: true, ProjectionExpression: 'pk' }));
+    return Item !== undefined;
+  }
+
+  /**
+   * Tells the subscriber caches (SubscriberCache) that a topic's subscriptions changed: the
+   * topic's change counter goes up by one and the change is stored under that number.
+   * Written after the subscription row, and before the operation is acknowledged, so a
+   * publish that starts after the acknowledgement sees the change, and a cache that reloads
+   * the topic from its rows meanwhile sees it there.
+   */
+  private async recordChange(
+    topic: string,
+    change: { connectionId: string; ver: number; active: boolean; userId: unknown; connExpiresAt: number; tokenExp?: number | undefined },
+    subscribersDelta: number,
+  ): Promise<void> {
+    const { UpdateCommand, PutCommand } = await this.table.commands();
+    const client = await this.table.client();
+    const { Attributes } = await client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: topicMetaKey(topic),
+        // `subscribers` is an estimate (a connection that goes away without unsubscribing
+        // is not taken off; a cache that reads the rows sets it right): it lets a publish
+        // to a big topic hand off without reading the list.
+        UpdateExpression: 'ADD changes :one, subscribers :delta',
+        ExpressionAttributeValues: { ':one': 1, ':delta': subscribersDelta },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    const number = Number(Attributes?.changes);
+    const nowMs = this.now();
+    await client.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...topicChangeKey(topic, number), ...change, at: nowMs, expiresAt: Math.floor(nowMs / 1000) + TOPIC_CHANGE_RETENTION_SECONDS },
+      }),
+    );
   }
 
   /** Writes a subscription row unless a newer operation already wrote it. */

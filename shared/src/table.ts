@@ -1,7 +1,8 @@
 /**
  * The one wskit table, as `terraform/modules/connections-table/table.json` defines it:
  * Terraform builds the table from that file, the local gateway and the tests create it
- * from this module, and the store takes its index name from it.
+ * from this module. It declares no secondary index: a user's connections live in the user
+ * item (see store.ts).
  */
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import definition from '../../terraform/modules/connections-table/table.json';

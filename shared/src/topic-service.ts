@@ -7,8 +7,9 @@
  * Callers are signed-in users (the authorizer's session: the topic policy applies) or
  * services signed with IAM credentials (IAM already decided what they may call: every topic).
  */
-import { isTopicAllowed, type ErrorCode, type HistoryReplyFrame } from '@wskit/protocol';
-import type { RateLimits } from './config';
+import { isTopicAllowed, topicProblem, type ErrorCode, type HistoryReplyFrame } from '@wskit/protocol';
+import type { FanOutSettings, RateLimits } from './config';
+import { FanOutQueue } from './fanout-queue';
 import type { Session } from './events';
 import { PayloadTooLargeError } from './errors';
 import { PublishWindowExceeded, type TopicHistory } from './history';
@@ -17,6 +18,7 @@ import { TopicPublisher, type PublishOutcome } from './publisher';
 import type { RateLimiter } from './rate-limit';
 import type { MessageSender } from './sender/message-sender';
 import type { ConnectionStore } from './store';
+import type { SubscriberCache } from './subscriber-cache';
 
 /** A request the protocol refuses, with its error code (and when to retry, for RATE_LIMITED). */
 export class Refusal extends Error {
@@ -39,6 +41,10 @@ export interface TopicServiceOptions {
   publicPrefixes: readonly string[];
   rateLimits: RateLimits;
   clockToleranceSeconds: number;
+  /** The execution environment's subscriber lists (module scope). */
+  subscribers: SubscriberCache;
+  /** Big fan-outs are handed off when it names a queue. */
+  fanOut?: FanOutSettings;
 }
 
 export interface PublishContext {
@@ -61,8 +67,13 @@ export class TopicService {
     }
   }
 
-  /** Throws FORBIDDEN unless the caller may use the topic this way. */
+  /**
+   * Throws BAD_REQUEST for a topic outside the grammar (whoever asks: an IAM caller may use
+   * any topic, but only topics), then FORBIDDEN unless the caller may use it this way.
+   */
   authorize(caller: Caller, topic: string, operation: 'subscribe' | 'publish'): void {
+    const problem = topicProblem(topic);
+    if (problem) throw new Refusal('BAD_REQUEST', problem);
     if (caller.kind === 'service') return;
     if (!isTopicAllowed(topic, operation, caller.session, { publicPrefixes: this.options.publicPrefixes })) {
       throw new Refusal('FORBIDDEN', `not allowed to ${operation} to topic "${topic}"`);
@@ -97,6 +108,8 @@ export class TopicService {
       sender: context.sender,
       clockToleranceSeconds: this.options.clockToleranceSeconds,
       logger: context.logger,
+      subscribers: this.options.subscribers,
+      handoff: this.handoff(context.sender),
     });
     try {
       return await publisher.publish({ topic, data });
@@ -107,6 +120,12 @@ export class TopicService {
       if (error instanceof PublishWindowExceeded) throw new Refusal('INTERNAL', error.message);
       throw error;
     }
+  }
+
+  private handoff(sender: MessageSender): { queue: FanOutQueue; settings: FanOutSettings } | undefined {
+    const settings = this.options.fanOut;
+    if (!settings?.queueUrl) return undefined;
+    return { queue: new FanOutQueue({ queueUrl: settings.queueUrl, region: sender.region, credentials: () => sender.credentials() }), settings };
   }
 }
 

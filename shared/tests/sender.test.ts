@@ -7,7 +7,7 @@ import {
   destroyManagementClients,
   type SenderTransport,
 } from '../src';
-import { DYNAMO_BACKENDS, startDynamo, type DynamoHandle } from '@wskit/testing/dynamo';
+import { DYNAMO_BACKENDS, startDynamo, type DynamoHandle, itemsOfConnection } from '@wskit/testing/dynamo';
 import { faults, startManagementApi, type ManagementApiServer } from '@wskit/testing/management-api';
 import { seededRandom } from '@wskit/testing/random';
 
@@ -70,7 +70,7 @@ describe.each(CASES)('MessageSender with the store on %s, PostToConnection by %s
     const id = await liveConnection(['gone.a', 'gone.b']);
     api.inject(id, faults.gone());
     expect(await sender().send(id, 'x')).toMatchObject({ status: 'gone', attempts: 1 });
-    expect((await db.dump()).filter((i) => i.connectionId?.S === id)).toEqual([]);
+    expect(itemsOfConnection(await db.dump(), id)).toEqual([]);
   });
 
   it('treats a bare 410 (which the SDK names Unknown) as gone too', async () => {
@@ -86,7 +86,7 @@ describe.each(CASES)('MessageSender with the store on %s, PostToConnection by %s
     expect(classifySendError(error)).toBe('gone');
 
     expect(await sender().send(id, 'x')).toMatchObject({ status: 'gone', attempts: 1 });
-    expect((await db.dump()).filter((i) => i.connectionId?.S === id)).toEqual([]);
+    expect(itemsOfConnection(await db.dump(), id)).toEqual([]);
   });
 
   it('removes the subscription a gone subscriber left under the topic even without its connection row', async () => {
@@ -98,7 +98,7 @@ describe.each(CASES)('MessageSender with the store on %s, PostToConnection by %s
     await db.client.send(new DeleteItemCommand({ TableName: db.tableName, Key: { pk: { S: `conn#${id}` }, sk: { S: 'meta' } } }));
     api.disconnect(id);
     expect(await sender().send(id, 'x', { topic: 'stale.t' })).toMatchObject({ status: 'gone' });
-    expect((await db.dump()).filter((i) => i.connectionId?.S === id)).toEqual([]);
+    expect(itemsOfConnection(await db.dump(), id)).toEqual([]);
   });
 
   it('retries 429, 500, 503 and connection resets, then delivers', async () => {

@@ -1,6 +1,6 @@
 import { ConnectionNotFoundError, ConnectionStore, SubscriptionLimitError, connectionExpiresAt } from '../src';
 import { DeleteItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
-import { DYNAMO_BACKENDS, delayingClient, startDynamo, type DynamoHandle } from '@wskit/testing/dynamo';
+import { DYNAMO_BACKENDS, delayingClient, startDynamo, type DynamoHandle, itemsOfConnection } from '@wskit/testing/dynamo';
 import { seededRandom } from '@wskit/testing/random';
 
 jest.setTimeout(120_000);
@@ -133,7 +133,7 @@ describe.each(DYNAMO_BACKENDS)('ConnectionStore on %s', (backend) => {
     expect(await store.userSlots('dave')).toEqual([id]);
     expect(await store.deleteConnection(id)).toEqual({ existed: true, subscriptionsRemoved: 55 });
     const items = await db.dump();
-    expect(items.filter((i) => i.connectionId?.S === id)).toEqual([]);
+    expect(itemsOfConnection(items, id)).toEqual([]);
     expect(await store.userSlots('dave')).toEqual([]);
     expect(items.some((i) => i.pk?.S === 'topic#room.1' && i.sk?.S === `sub#${other}`)).toBe(true);
     expect(await store.deleteConnection(id)).toEqual({ existed: false, subscriptionsRemoved: 0 });
@@ -146,7 +146,7 @@ describe.each(DYNAMO_BACKENDS)('ConnectionStore on %s', (backend) => {
     await store.subscribe(id, 'orphan.topic');
     await db.client.send(new DeleteItemCommand({ TableName: db.tableName, Key: { pk: { S: `conn#${id}` }, sk: { S: 'meta' } } }));
     expect(await store.deleteConnection(id, { alsoTopics: ['orphan.topic'] })).toEqual({ existed: false, subscriptionsRemoved: 1 });
-    expect((await db.dump()).filter((i) => i.connectionId?.S === id)).toEqual([]);
+    expect(itemsOfConnection(await db.dump(), id)).toEqual([]);
   });
 
   it('removeConnections removes rows, tombstones and slots of many connections', async () => {
@@ -159,7 +159,7 @@ describe.each(DYNAMO_BACKENDS)('ConnectionStore on %s', (backend) => {
     }
     expect(await store.removeConnections(ids)).toEqual({ connections: 3, subscriptionsRemoved: 6 });
     const items = await db.dump();
-    for (const id of ids) expect(items.filter((i) => i.connectionId?.S === id)).toEqual([]);
+    for (const id of ids) expect(itemsOfConnection(items, id)).toEqual([]);
     expect(await store.userSlots('gone-user')).toEqual([]);
   });
 

@@ -19,7 +19,7 @@ export interface WebsocketServiceStackProps {
   readonly name: string;
   readonly region: string;
   readonly stageName: string;
-  /** Directory with connect.zip, disconnect.zip, message.zip, authorizer.zip (./build.sh). */
+  /** Directory with <name>.zip for every lambda/<name>/wiring.json (./build.sh writes them). */
   readonly lambdaPackageDir: string;
   readonly jwksUri: string;
   readonly jwtIssuer: string;
@@ -74,6 +74,10 @@ export class WebsocketServiceStack extends TerraformStack {
     new TerraformOutput(this, "callback_url", {
       description: "Management API base URL for @connections calls.",
       value: service.getString("callback_url"),
+    });
+    new TerraformOutput(this, "http_api_url", {
+      description: "Base URL of the HTTP API (history and publish over HTTPS; the client's httpUrl).",
+      value: service.getString("http_api_url"),
     });
     new TerraformOutput(this, "table_name", {
       description: "The connections table.",

@@ -3,7 +3,7 @@
  * written straight into the table with BatchWriteItem (the same item shapes as
  * ConnectionStore writes; seeding 1,000 subscribers one subscribe() at a time is slow).
  */
-import { BatchWriteItemCommand, type DynamoDBClient, type WriteRequest } from '@aws-sdk/client-dynamodb';
+import { BatchWriteItemCommand, UpdateItemCommand, type DynamoDBClient, type WriteRequest } from '@aws-sdk/client-dynamodb';
 import WebSocket from 'ws';
 import { connectionExpiresAt } from '@wskit/shared';
 
@@ -37,17 +37,21 @@ export async function closeClients(clients: TestClient[]): Promise<void> {
   for (const c of clients) c.ws.terminate();
 }
 
-/** Writes a connection row per id (with its topics) and a subscription row per topic. */
+/**
+ * Writes a connection row per id (with its topics; `connectionItems: false` leaves it out), a
+ * subscription row per topic, and adds the rows to each topic's audience estimate.
+ */
 export async function seedSubscribers(
   client: DynamoDBClient,
   tableName: string,
   subscriptions: Array<{ connectionId: string; topics: string[] }>,
+  options: { connectionItems?: boolean; parallel?: number } = {},
 ): Promise<void> {
   const connectedAt = Date.now();
   const expiresAt = String(connectionExpiresAt(connectedAt));
   const requests: WriteRequest[] = [];
   for (const { connectionId, topics } of subscriptions) {
-    requests.push({
+    if (options.connectionItems !== false) requests.push({
       PutRequest: {
         Item: {
           pk: { S: `conn#${connectionId}` },
@@ -77,15 +81,29 @@ export async function seedSubscribers(
   const chunks: WriteRequest[][] = [];
   for (let i = 0; i < requests.length; i += 25) chunks.push(requests.slice(i, i + 25));
   // A few batches at a time; unprocessed items are written again.
-  for (let i = 0; i < chunks.length; i += 8) {
+  const parallel = options.parallel ?? 8;
+  for (let i = 0; i < chunks.length; i += parallel) {
     await Promise.all(
-      chunks.slice(i, i + 8).map(async (chunk) => {
+      chunks.slice(i, i + parallel).map(async (chunk) => {
         let pending = chunk;
         for (let attempt = 0; pending.length > 0 && attempt < 10; attempt++) {
           const out = await client.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: pending } }));
           pending = out.UnprocessedItems?.[tableName] ?? [];
         }
         if (pending.length > 0) throw new Error(`seeding left ${pending.length} items unprocessed`);
+      }),
+    );
+  }
+  // Each topic's audience estimate, as the subscribes would have counted it (store.ts).
+  const perTopic = new Map<string, number>();
+  for (const { topics } of subscriptions) for (const topic of topics) perTopic.set(topic, (perTopic.get(topic) ?? 0) + 1);
+  for (const [topic, count] of perTopic) {
+    await client.send(
+      new UpdateItemCommand({
+        TableName: tableName,
+        Key: { pk: { S: `topic#${topic}` }, sk: { S: 'meta' } },
+        UpdateExpression: 'ADD subscribers :n',
+        ExpressionAttributeValues: { ':n': { N: String(count) } },
       }),
     );
   }

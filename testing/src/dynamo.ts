@@ -243,3 +243,12 @@ async function startDynamoDbLocal(): Promise<Started> {
   }
   throw new Error(`DynamoDB Local did not start: ${lastOutput.slice(-2000)}`);
 }
+
+/**
+ * The items a connection still has (its connection item, subscription rows and tombstones),
+ * leaving out the topics' change entries (`chg#<n>`): those are a log the subscriber caches
+ * read, kept for an hour by TTL whatever became of the connection.
+ */
+export function itemsOfConnection<T extends { connectionId?: { S?: string }; sk?: { S?: string } }>(items: readonly T[], connectionId: string): T[] {
+  return items.filter((i) => i.connectionId?.S === connectionId && !i.sk?.S?.startsWith('chg#'));
+}

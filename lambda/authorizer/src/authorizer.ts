@@ -60,7 +60,9 @@ function describe(event: unknown): Record<string, string> {
   };
   add('connectionId', context?.connectionId);
   add('requestId', context?.requestId);
-  add('sourceIp', context?.identity?.sourceIp);
+  // WebSocket events carry the caller's address in identity, HTTP API (payload 2.0) ones in http.
+  const http = (context as { http?: { sourceIp?: unknown } } | undefined)?.http;
+  add('sourceIp', context?.identity?.sourceIp ?? http?.sourceIp);
   return described;
 }
 

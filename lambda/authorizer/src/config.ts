@@ -23,7 +23,8 @@ export interface AuthorizerConfig {
   /**
    * Least time between two JWKS fetches (attempts, successful or not), whatever asks for
    * them. Not an environment variable: the default holds both bounds of the README (at
-   * most 6 fetches a minute, a new key accepted within 30 s); tests set it smaller.
+   * most 6 fetches a minute, a new key accepted within 10 s of its first use); tests set it
+   * smaller.
    */
   jwksMinRefreshIntervalSeconds: number;
   /** After its max age, a set whose refresh fails keeps serving its keys this long. */

@@ -421,5 +421,6 @@ describe('the HTTP API (payload 2.0, simple responses)', () => {
     }
     await expect(authorizer.authorizeHttp({ version: '2.0', type: 'REQUEST' })).resolves.toEqual({ isAuthorized: false });
     expect(metrics.totals().Refused - before).toBe(5);
+    expect(logs.records().filter((record) => record.requestId === 'req-http' && record.level === 'WARN').map((record) => record.sourceIp)).toEqual(Array(4).fill('198.51.100.7'));
   });
 });

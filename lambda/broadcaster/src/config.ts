@@ -2,7 +2,7 @@
  * The broadcaster's settings, from the environment at first use (never at import).
  * A malformed value throws ConfigError naming the variable and what to set.
  */
-import { ConfigError, metricsNamespaceFromEnv, tableNameFromEnv } from '@wskit/shared';
+import { ConfigError, fanOutSettingsFromEnv, metricsNamespaceFromEnv, tableNameFromEnv, type FanOutSettings } from '@wskit/shared';
 
 type Env = Record<string, string | undefined>;
 
@@ -28,6 +28,8 @@ export interface BroadcasterSettings {
   /** Topics fanned out at the same time within one batch. */
   topicConcurrency: number;
   metricsNamespace: string;
+  /** Handing off big fan-outs, and running the shard jobs of WSKIT_FANOUT_QUEUE_ARN. */
+  fanOut: FanOutSettings;
 }
 
 const TEMPLATE_FIELD = /\$\{([^}]*)\}/g;
@@ -86,5 +88,6 @@ export function settingsFromEnv(env: Env = process.env): BroadcasterSettings {
     concurrency: wholeNumber(env, 'WSKIT_FANOUT_CONCURRENCY', 64, 1, 1024),
     topicConcurrency: wholeNumber(env, 'WSKIT_TOPIC_CONCURRENCY', 4, 1, 64),
     metricsNamespace: metricsNamespaceFromEnv(env),
+    fanOut: fanOutSettingsFromEnv(env),
   };
 }

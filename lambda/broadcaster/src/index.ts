@@ -1,7 +1,12 @@
 /**
  * @wskit/broadcaster: DynamoDB Streams records (from any application table) and SQS
  * messages -> topic fan-out to WebSocket subscribers, through the same TopicPublisher as a
- * client's publish (seq, history, expired tokens).
+ * client's publish (seq, history, expired tokens, big fan-outs handed off).
+ *
+ * It also runs the shard jobs of handed-off fan-outs (fanout-queue.ts in @wskit/shared), but
+ * only those that arrive from the fan-out queue (WSKIT_FANOUT_QUEUE_ARN): a job carries a
+ * frame with its seq, which must not be forged by whoever can write to another queue. Each
+ * job is one shard: its recipients at its part of the @connections quota.
  *
  * Per batch: records are parsed; one that can never be published (malformed, or a message
  * over the size limit) is dropped with a log line and a `DroppedRecords` metric instead of
@@ -14,7 +19,15 @@
  */
 import {
   ConnectionStore,
+  FanOutJobError,
+  FanOutQueue,
+  MAX_SHARD_ATTEMPTS,
   MessageSender,
+  SubscriberCache,
+  parseFanOutJob,
+  runInvocationTrace,
+  shardPace,
+  type FanOutJob,
   PayloadTooLargeError,
   TopicHistory,
   TopicPublisher,
@@ -24,6 +37,7 @@ import {
   serviceScope,
   type LambdaContextLike,
   type Logger,
+  type FanOutSummary,
   type MetricsTarget,
   type RemainingTime,
 } from '@wskit/shared';
@@ -46,6 +60,11 @@ interface Item {
   id: string;
   source: 'sqs' | 'stream';
   broadcast?: Broadcast;
+}
+
+interface Job {
+  id: string;
+  job: FanOutJob;
 }
 
 export interface BroadcasterDependencies {
@@ -72,16 +91,38 @@ function dependenciesFromEnv(): BroadcasterDependencies {
   const history = new TopicHistory({ tableName: settings.tableName, settings: historySettingsFromEnv(env) });
   const clockToleranceSeconds = clockToleranceSecondsFromEnv(env);
   const stage = env.WSKIT_STAGE?.trim();
-  const publisher = (context: RemainingTime | undefined) =>
-    new TopicPublisher({
+  const subscribers = new SubscriberCache({ tableName: settings.tableName });
+  const publisher = (context: RemainingTime | undefined) => {
+    const sender = MessageSender.forApi({ apiId: env.WSKIT_API_ID?.trim(), stage }, { store, logger, context, concurrency: settings.concurrency, metrics });
+    const { queueUrl } = settings.fanOut;
+    return new TopicPublisher({
       store,
       history,
       clockToleranceSeconds,
       logger,
-      sender: MessageSender.forApi({ apiId: env.WSKIT_API_ID?.trim(), stage }, { store, logger, context, concurrency: settings.concurrency, metrics }),
+      sender,
+      subscribers,
+      handoff: queueUrl ? { queue: new FanOutQueue({ queueUrl, region: sender.region, credentials: () => sender.credentials() }), settings: settings.fanOut } : undefined,
     });
+  };
   defaults = { publisher, settings, logger, metrics };
   return defaults;
+}
+
+/** The shard job in an SQS record, undefined when its body is no job; FanOutJobError for a job that must not run. */
+function fanOutJobOf(record: SqsRecordLike & { eventSourceARN?: unknown }, queueArn: string | undefined): FanOutJob | undefined {
+  if (typeof record.body !== 'string' || !record.body.includes('"wskit.fanout"')) return undefined;
+  let body: unknown;
+  try {
+    body = JSON.parse(record.body);
+  } catch {
+    return undefined;
+  }
+  const job = parseFanOutJob(body);
+  if (job && (queueArn === undefined || record.eventSourceARN !== queueArn)) {
+    throw new FanOutJobError(`a fan-out job arrived from ${typeof record.eventSourceARN === 'string' ? record.eventSourceARN : 'an unknown source'}: jobs run only from the fan-out queue (WSKIT_FANOUT_QUEUE_ARN)`);
+  }
+  return job;
 }
 
 function identify(record: unknown): { id?: string; source?: 'sqs' | 'stream' } {
@@ -116,6 +157,7 @@ export async function processBatch(event: unknown, context: LambdaContextLike | 
   }
   const failed = new Set<string>();
   const items: Item[] = [];
+  const jobs: Job[] = [];
   let skipped = 0;
   let dropped = 0;
   const drop = (id: string, source: string, reason: string) => {
@@ -132,14 +174,16 @@ export async function processBatch(event: unknown, context: LambdaContextLike | 
     }
     try {
       if (source === 'sqs') {
-        items.push({ id, source, broadcast: parseSqsRecord(record as SqsRecordLike) });
+        const job = fanOutJobOf(record as SqsRecordLike, deps.settings.fanOut.queueArn);
+        if (job) jobs.push({ id, job });
+        else items.push({ id, source, broadcast: parseSqsRecord(record as SqsRecordLike) });
       } else {
         const parsed = parseStreamRecord(record as StreamRecordLike, deps.settings.mapping);
         if (parsed.kind === 'broadcast') items.push({ id, source, broadcast: parsed.broadcast });
         else skipped++;
       }
     } catch (error) {
-      if (error instanceof RecordError) drop(id, source, error.message);
+      if (error instanceof RecordError || error instanceof FanOutJobError) drop(id, source, error.message);
       else {
         failed.add(id);
         log.error('record could not be read', { itemIdentifier: id, source, error });
@@ -154,8 +198,46 @@ export async function processBatch(event: unknown, context: LambdaContextLike | 
     byTopic.set(item.broadcast!.topic, list);
   }
   const remaining = typeof context?.getRemainingTimeInMillis === 'function' ? (context as RemainingTime) : undefined;
-  const publisher = byTopic.size > 0 ? deps.publisher(remaining) : undefined;
-  const totals = { delivered: 0, gone: 0, failed: 0, retried: 0, recipients: 0, expired: 0 };
+  const publisher = byTopic.size > 0 || jobs.length > 0 ? deps.publisher(remaining) : undefined;
+  const totals = { delivered: 0, gone: 0, failed: 0, retried: 0, recipients: 0, expired: 0, queued: 0 };
+  const count = (summary: FanOutSummary, expired: number) => {
+    totals.recipients += summary.total;
+    totals.delivered += summary.delivered;
+    totals.gone += summary.gone;
+    totals.failed += summary.failed;
+    totals.retried += summary.retried;
+    totals.expired += expired;
+  };
+  // Retrying helps only when some recipient failed for a reason that can pass.
+  const worthRetrying = (summary: FanOutSummary) => summary.failures.some((f) => f.retryable !== false) || summary.failed > summary.failures.length;
+
+  // Shard jobs: one fan-out each, at the same time (each keeps to its part of the quota).
+  // Recipients that failed for a reason that can pass are queued again on their own (a later
+  // attempt, after a delay), so the rest of the shard is not sent the message twice; only
+  // when that is not possible is the whole job reported failed for SQS to run again.
+  await Promise.all(
+    jobs.map(async ({ id, job }) => {
+      const where = { itemIdentifier: id, topic: job.topic, seq: job.seq, shard: job.shard, attempt: job.attempt ?? 0 };
+      try {
+        const { summary, expired, retry } = await publisher!.deliverShard(job, shardPace(job.shards, deps.settings.fanOut));
+        count(summary, expired);
+        emitMetrics(deps.metrics, { ShardDeliveryLatency: Date.now() - job.queuedAt }, { units: { ShardDeliveryLatency: 'Milliseconds' }, properties: { topic: job.topic, seq: job.seq, shard: job.shard } });
+        if (retry.length === 0) return;
+        if (await publisher!.retryShard(job, retry)) {
+          log.warn('some recipients of the shard did not get the message; they are queued again', { ...where, retrying: retry.length });
+        } else if ((job.attempt ?? 0) + 1 >= MAX_SHARD_ATTEMPTS) {
+          log.error('some recipients of the shard did not get the message after every attempt; their clients recover it from history', { ...where, missed: retry.length });
+          emitMetrics(deps.metrics, { ShardRecipientsMissed: retry.length }, { properties: { topic: job.topic, seq: job.seq } });
+        } else {
+          failed.add(id);
+          log.warn('some recipients of the shard did not get the message; the job is reported failed so it is retried', { ...where, failed: retry.length });
+        }
+      } catch (error) {
+        failed.add(id);
+        log.error('shard job failed; it is reported failed so it is retried', { ...where, error });
+      }
+    }),
+  );
 
   await runLimited([...byTopic], deps.settings.topicConcurrency, async ([topic, topicItems]) => {
     // Too large to ever be sent: dropped before anything is written.
@@ -181,14 +263,12 @@ export async function processBatch(event: unknown, context: LambdaContextLike | 
         return;
       }
       const { summary } = outcome;
-      totals.recipients += summary.total;
-      totals.delivered += summary.delivered;
-      totals.gone += summary.gone;
-      totals.failed += summary.failed;
-      totals.retried += summary.retried;
-      totals.expired += outcome.expired;
-      // Retrying helps only when some recipient failed for a reason that can pass.
-      if (summary.failures.some((f) => f.retryable !== false) || summary.failed > summary.failures.length) {
+      if (!summary) {
+        totals.queued++;
+        return;
+      }
+      count(summary, outcome.expired);
+      if (worthRetrying(summary)) {
         failed.add(item.id);
         log.warn('some subscribers did not get the message; the record is reported failed so it is retried', {
           itemIdentifier: item.id, topic, mid: outcome.mid, seq: outcome.seq, failed: summary.failed, sample: summary.failures.slice(0, 3).map((f) => f.errorName),
@@ -201,7 +281,7 @@ export async function processBatch(event: unknown, context: LambdaContextLike | 
   const batchItemFailures = records.map((r) => identify(r).id).filter((id): id is string => id !== undefined && failed.has(id));
   const unique = [...new Set(batchItemFailures)].map((itemIdentifier) => ({ itemIdentifier }));
   log.info('batch done', {
-    records: records.length, broadcasts: items.length, skipped, dropped, topics: byTopic.size, failedRecords: unique.length, ...totals, durationMs: Date.now() - started,
+    records: records.length, broadcasts: items.length, shardJobs: jobs.length, skipped, dropped, topics: byTopic.size, failedRecords: unique.length, ...totals, durationMs: Date.now() - started,
   });
   return { batchItemFailures: unique };
 }
@@ -209,7 +289,7 @@ export async function processBatch(event: unknown, context: LambdaContextLike | 
 /** The Lambda handler: `index.handler`. An unexpected error fails the batch (Lambda retries it) and counts as `Faults`. */
 export async function handler(event: unknown, context?: LambdaContextLike): Promise<BatchResponse> {
   try {
-    return await processBatch(event, context, dependenciesFromEnv());
+    return await runInvocationTrace(() => processBatch(event, context, dependenciesFromEnv()));
   } catch (error) {
     scope.logger().error(`${SERVICE} failed; the batch is retried`, { requestId: context?.awsRequestId, error });
     try {

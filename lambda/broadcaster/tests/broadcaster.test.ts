@@ -3,9 +3,9 @@
  * client, a real HTTP + WebSocket server (@wskit/testing/ws-harness) and real `ws`
  * clients. Events are shaped like the ones Lambda's event source mappings deliver.
  */
-import { ConnectionStore, MessageSender, TopicHistory, TopicPublisher, createLogger, destroyManagementClients, type RemainingTime } from '@wskit/shared';
+import { ConnectionStore, MessageSender, SubscriberCache, TopicHistory, TopicPublisher, createLogger, destroyManagementClients, type RemainingTime } from '@wskit/shared';
 import { startDynamo, type DynamoHandle } from '@wskit/testing/dynamo';
-import { lambdaContext } from '@wskit/testing/events';
+import { captureLogs, lambdaContext } from '@wskit/testing/events';
 import { seededRandom } from '@wskit/testing/random';
 import { closeClients, openClients, seedSubscribers, until, type TestClient } from '@wskit/testing/audience';
 import { startWsGateway, type WsGateway } from '@wskit/testing/ws-harness';
@@ -16,16 +16,18 @@ jest.setTimeout(90_000);
 const ENV = { ...process.env };
 let db: DynamoHandle;
 let gw: WsGateway;
-let store: CountingStore;
+let store: ConnectionStore;
+let cache: CountingCache;
 let clients: TestClient[] = [];
 const logLines: string[] = [];
 const metricLines: Array<Record<string, unknown>> = [];
 
-class CountingStore extends ConnectionStore {
+/** Counts the subscriber reads per topic (each publish batch reads a topic's list once). */
+class CountingCache extends SubscriberCache {
   queries: string[] = [];
-  override subscribers(topic: string, options?: { pageSize?: number; consistentRead?: boolean }) {
+  override read(topic: string, options?: { listUpTo?: number }) {
     this.queries.push(topic);
-    return super.subscribers(topic, options);
+    return super.read(topic, options);
   }
 }
 
@@ -34,7 +36,8 @@ beforeAll(async () => {
   process.env.AWS_SECRET_ACCESS_KEY = 'local';
   process.env.AWS_REGION = 'us-east-1';
   [db, gw] = await Promise.all([startDynamo('dynalite'), startWsGateway({ stage: 'test' })]);
-  store = new CountingStore({ tableName: db.tableName, dynamoDb: db.client });
+  store = new ConnectionStore({ tableName: db.tableName, dynamoDb: db.client });
+  cache = new CountingCache({ tableName: db.tableName, dynamoDb: db.client });
   const ids = (p: string, n: number) => Array.from({ length: n }, (_, i) => `${p}${i}Qw=`);
   const room = ids('room', 40);
   const orders = ids('ord', 10);
@@ -51,7 +54,7 @@ afterAll(async () => {
   await Promise.all([db?.stop(), gw?.stop()]);
 });
 beforeEach(() => {
-  store.queries = [];
+  cache.queries = [];
   for (const c of clients) c.received.length = 0;
   logLines.length = 0;
   metricLines.length = 0;
@@ -70,6 +73,7 @@ function deps(env: Record<string, string> = {}, retry = { maxAttempts: 4, baseDe
         store,
         history,
         clockToleranceSeconds: 5,
+        subscribers: cache,
         sender: new MessageSender({ endpoint: gw.callbackUrl, store, context, concurrency: settings.concurrency, retry, random: seededRandom(1), requestTimeoutMs: 30_000, metrics }),
       }),
   };
@@ -112,6 +116,47 @@ const streamRecord = (eventName: 'INSERT' | 'MODIFY' | 'REMOVE', image: Record<s
   };
 };
 
+describe('fan-out shard jobs', () => {
+  const FANOUT_ARN = 'arn:aws:sqs:us-east-1:123456789012:wskit-fanout';
+  const job = (shard: number, shards: number) => ({
+    kind: 'wskit.fanout',
+    topic: 'room.a',
+    seq: 77,
+    mid: 'job-1',
+    shard,
+    shards,
+    queuedAt: Date.now(),
+    frame: { type: 'message', topic: 'room.a', data: { big: true }, mid: 'job-1', ts: 1, seq: 77 },
+  });
+  const fromQueue = (id: string, body: unknown, arn: string) => ({ ...sqs(id, JSON.stringify(body)), eventSourceARN: arn });
+
+  it('delivers each shard to its part of the audience: together, everyone once', async () => {
+    const env = { WSKIT_FANOUT_QUEUE_ARN: FANOUT_ARN };
+    const event = { Records: [0, 1, 2].map((shard) => fromQueue(`j${shard}`, job(shard, 3), FANOUT_ARN)) };
+    expect(await processBatch(event, lambdaContext(30_000), deps(env))).toEqual({ batchItemFailures: [] });
+    await until(() => inTopic('room.a').every((c) => c.received.length === 1));
+    for (const c of inTopic('room.a')) expect(frames(c)).toEqual([job(0, 1).frame]);
+    expect(inTopic('order:42').every((c) => c.received.length === 0)).toBe(true);
+  });
+
+  it('drops a job that did not come from the fan-out queue: a frame with a seq cannot be forged', async () => {
+    const event = { Records: [fromQueue('forged', job(0, 1), 'arn:aws:sqs:us-east-1:123456789012:wskit-broadcast')] };
+    expect(await processBatch(event, lambdaContext(30_000), deps({ WSKIT_FANOUT_QUEUE_ARN: FANOUT_ARN }))).toEqual({ batchItemFailures: [] });
+    expect(dropped()).toEqual(['forged']);
+    // Without a configured fan-out queue no job runs at all.
+    expect(await processBatch({ Records: [fromQueue('unset', job(0, 1), FANOUT_ARN)] }, lambdaContext(30_000), deps())).toEqual({ batchItemFailures: [] });
+    expect(dropped()).toEqual(['forged', 'unset']);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(clients.every((c) => c.received.length === 0)).toBe(true);
+  });
+
+  it('drops a malformed job with the reason', async () => {
+    const bad = { ...job(0, 1), shard: 3 };
+    expect(await processBatch({ Records: [fromQueue('bad-shard', bad, FANOUT_ARN)] }, lambdaContext(30_000), deps({ WSKIT_FANOUT_QUEUE_ARN: FANOUT_ARN }))).toEqual({ batchItemFailures: [] });
+    expect(dropped()).toEqual(['bad-shard']);
+  });
+});
+
 describe('SQS messages', () => {
   it('pushes each {topic, data} to the topic subscribers with consecutive seqs, one Query per topic, and drops malformed messages', async () => {
     const event = {
@@ -130,7 +175,7 @@ describe('SQS messages', () => {
     // Nothing that can never succeed comes back: dropped, logged and counted.
     expect(result.batchItemFailures).toEqual([]);
     expect(dropped()).toEqual(['bad-json', 'bad-topic', 'no-data', 'array']);
-    expect(store.queries.sort()).toEqual(['order:42', 'room.a']);
+    expect(cache.queries.sort()).toEqual(['order:42', 'room.a']);
     await until(() => inTopic('room.a').every((c) => c.received.length === 3) && inTopic('order:42').every((c) => c.received.length === 1));
     for (const c of inTopic('room.a')) {
       expect(frames(c).map(({ data, mid, seq }) => ({ data, mid, seq }))).toEqual([
@@ -204,7 +249,7 @@ describe('DynamoDB Streams records', () => {
     const result = await processBatch({ Records: [good1, poisoned, good2, removed, garbled] }, lambdaContext(30_000), deps(mapping));
     expect(result.batchItemFailures).toEqual([]);
     expect(dropped()).toEqual([poisoned.dynamodb.SequenceNumber, garbled.dynamodb.SequenceNumber]);
-    expect(store.queries).toEqual(['order:42']);
+    expect(cache.queries).toEqual(['order:42']);
     await until(() => inTopic('order:42').every((c) => c.received.length === 2));
     for (const c of inTopic('order:42')) {
       const got = frames(c);
@@ -251,7 +296,7 @@ describe('DynamoDB Streams records', () => {
     const records = Array.from({ length: 30 }, (_, i) => streamRecord('INSERT', { topic: { S: i % 3 ? 'room.a' : 'order:42' }, n: { N: String(i) } }));
     const result = await processBatch({ Records: records }, lambdaContext(30_000), deps());
     expect(result.batchItemFailures).toEqual([]);
-    expect(store.queries.sort()).toEqual(['order:42', 'room.a']);
+    expect(cache.queries.sort()).toEqual(['order:42', 'room.a']);
     await until(() => inTopic('room.a').every((c) => c.received.length === 20) && inTopic('order:42').every((c) => c.received.length === 10));
     for (const c of inTopic('room.a')) {
       expect(frames(c).map((f) => (f.data as { item: { n: number } }).item.n)).toEqual(Array.from({ length: 30 }, (_, i) => i).filter((i) => i % 3));
@@ -322,7 +367,8 @@ describe('the Lambda handler with settings from the environment', () => {
 
   it('names the variable to set when the table is not configured', async () => {
     delete process.env.WSKIT_TABLE_NAME;
-    await expect(freshHandler()({ Records: [] })).rejects.toThrow(/WSKIT_TABLE_NAME/);
+    const { lines } = await captureLogs(() => expect(freshHandler()({ Records: [] })).rejects.toThrow(/WSKIT_TABLE_NAME/));
+    expect(lines.some((line) => line.includes('"Faults":1'))).toBe(true);
   });
 });
 

@@ -1,5 +1,5 @@
 import { ConnectionStore } from '@wskit/shared';
-import { startDynamo, type DynamoHandle } from '@wskit/testing/dynamo';
+import { startDynamo, type DynamoHandle, itemsOfConnection } from '@wskit/testing/dynamo';
 import { captureLogs, disconnectEvent, lambdaContext, newConnectionId } from '@wskit/testing/events';
 import { handler } from '../src';
 
@@ -35,8 +35,8 @@ it('removes the connection, all its subscriptions and its user slot, and only th
   const { result, lines } = await captureLogs(() => handler(disconnectEvent({ connectionId }), lambdaContext()));
   expect(result).toEqual({ statusCode: 200 });
   const items = await db.dump();
-  expect(items.filter((i) => i.connectionId?.S === connectionId)).toEqual([]);
-  expect(items.filter((i) => i.connectionId?.S === other)).toHaveLength(2);
+  expect(itemsOfConnection(items, connectionId)).toEqual([]);
+  expect(itemsOfConnection(items, other)).toHaveLength(2);
   expect(await store.userSlots('alice')).toEqual([]);
   const line = lines.map((l) => JSON.parse(l)).find((l) => l.message === 'disconnected');
   expect(line).toMatchObject({ connectionId, existed: true, subscriptionsRemoved: 30, disconnectStatusCode: 1001 });

@@ -19,6 +19,11 @@ import {
   Refusal,
   TopicHistory,
   TopicService,
+  SubscriberCache,
+  continueTrace,
+  fanOutSettingsFromEnv,
+  publishAckFields,
+  publishLogFields,
   clockToleranceSecondsFromEnv,
   defineHandler,
   emitMetrics,
@@ -43,6 +48,7 @@ const settings = lazy(() => ({
   rateLimits: rateLimitsFromEnv(),
   clockToleranceSeconds: clockToleranceSecondsFromEnv(),
   history: historySettingsFromEnv(),
+  fanOut: fanOutSettingsFromEnv(),
 }));
 const store = lazy(() => new ConnectionStore({ tableName: settings().tableName, logger: scope.logger() }));
 const service = lazy(
@@ -57,6 +63,8 @@ const service = lazy(
       publicPrefixes: settings().publicPrefixes,
       rateLimits: settings().rateLimits,
       clockToleranceSeconds: settings().clockToleranceSeconds,
+      subscribers: new SubscriberCache({ tableName: settings().tableName }),
+      fanOut: settings().fanOut,
     }),
 );
 
@@ -83,6 +91,8 @@ function refused(code: ErrorCode, message: string, retryAfterMs?: number): HttpR
 
 interface HttpEvent {
   routeKey?: unknown;
+  /** Lower-case names (payload format 2.0). */
+  headers?: Record<string, unknown> | null;
   pathParameters?: Record<string, unknown> | null;
   queryStringParameters?: Record<string, unknown> | null;
   body?: unknown;
@@ -94,8 +104,10 @@ export const handler = defineHandler<HttpResult>({
   service: SERVICE,
   async run(invocation) {
     const event = (invocation.event ?? {}) as HttpEvent;
+    // A request with a W3C traceparent header continues its caller's trace (tracing.ts).
+    const traceparent = own(event.headers, 'traceparent');
     try {
-      return await route(invocation, event);
+      return await continueTrace(typeof traceparent === 'string' ? traceparent : undefined, SERVICE, { route: typeof event.routeKey === 'string' ? event.routeKey : '' }, () => route(invocation, event));
     } catch (error) {
       if (error instanceof Refusal) {
         if (error.code === 'RATE_LIMITED') emitMetrics(scope.metrics(), { RateLimited: 1 });
@@ -132,9 +144,8 @@ async function route(invocation: Invocation, event: HttpEvent): Promise<HttpResu
     sender: MessageSender.forApi({}, { store: store(), logger: invocation.log, context: invocation.remaining, concurrency: FAN_OUT_CONCURRENCY, metrics: scope.metrics() }),
     logger: invocation.log,
   });
-  const { summary } = outcome;
-  invocation.log.info('published', { mid: outcome.mid, seq: outcome.seq, bytes: outcome.bytes, total: summary.total, delivered: summary.delivered, gone: summary.gone, failed: summary.failed, expired: outcome.expired });
-  return json(200, { type: 'ack', action: 'publish', topic, mid: outcome.mid, seq: outcome.seq, delivered: summary.delivered, gone: summary.gone, failed: summary.failed });
+  invocation.log.info('published', publishLogFields(outcome));
+  return json(200, { type: 'ack', action: 'publish', topic, ...publishAckFields(outcome) });
 }
 
 function callerOf(event: HttpEvent, iam: boolean): Caller {

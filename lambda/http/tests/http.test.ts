@@ -71,6 +71,12 @@ it('applies the topic policy to users, and lets IAM principals use any topic', a
   const backend = 'arn:aws:iam::123456789012:role/orders-service';
   expect(await call({ method: 'POST', topic: 'user:bob', iamPrincipal: backend, body: '{"data":"from a backend"}' })).toMatchObject({ status: 200, body: { seq: 1 } });
   expect(await call({ method: 'GET', topic: 'user:bob', iamPrincipal: backend })).toMatchObject({ status: 200, body: { seq: 1 } });
+  // Any topic, but only topics: the grammar holds for IAM callers too, and nothing is stored.
+  for (const method of ['GET', 'POST'] as const) {
+    for (const topic of ['has space', '', 'x'.repeat(257), 'tab\there']) {
+      expect(await call({ method, topic, iamPrincipal: backend, body: '{"data":1}' })).toMatchObject({ status: 400, body: { code: 'BAD_REQUEST' } });
+    }
+  }
 });
 
 it('refuses what it cannot serve with the protocol status and a clear error', async () => {

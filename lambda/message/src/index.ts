@@ -25,6 +25,11 @@ import {
   SubscriptionLimitError,
   TopicHistory,
   TopicService,
+  SubscriberCache,
+  continueTrace,
+  fanOutSettingsFromEnv,
+  publishAckFields,
+  publishLogFields,
   actionAliasesFromEnv,
   clockToleranceSecondsFromEnv,
   defineHandler,
@@ -72,6 +77,7 @@ const settings = lazy(() => {
     clockToleranceSeconds: clockToleranceSecondsFromEnv(),
     aliases: actionAliasesFromEnv(),
     history: historySettingsFromEnv(),
+    fanOut: fanOutSettingsFromEnv(),
   };
 });
 const store = lazy(() => new ConnectionStore({ tableName: settings().tableName, maxTopicsPerConnection: settings().maxTopicsPerConnection, logger: scope.logger() }));
@@ -88,6 +94,8 @@ const service = lazy(
       publicPrefixes: settings().publicPrefixes,
       rateLimits: settings().rateLimits,
       clockToleranceSeconds: settings().clockToleranceSeconds,
+      subscribers: new SubscriberCache({ tableName: settings().tableName }),
+      fanOut: settings().fanOut,
     }),
 );
 
@@ -116,34 +124,40 @@ export const handler = defineHandler<WebSocketResult>({
     const parsed = binary ? undefined : parseClientFrame(raw.body, { aliases: settings().aliases });
     const id = parsed?.ok ? parsed.frame.id : parsed?.id;
     if (id !== undefined) invocation.annotate({ frameId: id });
-    try {
-      if (connectionId) await service().take(`frames#${connectionId}`, settings().rateLimits.framesPerConnection, 'frames on this connection');
-      if (binary) throw new Refusal('BAD_REQUEST', 'binary frames are not supported: send UTF-8 JSON text frames');
-      if (!parsed!.ok) {
-        invocation.log.debug('frame rejected', { code: parsed!.error.code });
-        throw new Refusal(parsed!.error.code, parsed!.error.message);
+    // A frame with a W3C traceparent continues its caller's trace (tracing.ts).
+    const traceparent = parsed?.ok ? parsed.frame.traceparent : undefined;
+    const traceFields: Record<string, string> = parsed?.ok ? { action: parsed.frame.action } : {};
+    if (id !== undefined) traceFields.frame_id = id;
+    return continueTrace(traceparent, SERVICE, traceFields, async () => {
+      try {
+        if (connectionId) await service().take(`frames#${connectionId}`, settings().rateLimits.framesPerConnection, 'frames on this connection');
+        if (binary) throw new Refusal('BAD_REQUEST', 'binary frames are not supported: send UTF-8 JSON text frames');
+        if (!parsed!.ok) {
+          invocation.log.debug('frame rejected', { code: parsed!.error.code });
+          throw new Refusal(parsed!.error.code, parsed!.error.message);
+        }
+        const frame = parsed!.frame;
+        if (frame.traceparent) invocation.annotate({ traceparent: frame.traceparent });
+        if (frame.action === 'ping') return reply(withId(frame.ts === undefined ? { type: 'pong' } : { type: 'pong', ts: frame.ts }, id));
+        const session = sessionFromEvent(invocation.event);
+        if (!session) {
+          invocation.log.warn('frame without a usable identity in the authorizer context');
+          throw new Refusal('FORBIDDEN', 'no signed-in user on this connection: connect with a valid token');
+        }
+        if (!connectionId) throw new Refusal('BAD_REQUEST', 'the event has no requestContext.connectionId');
+        invocation.annotate({ userId: session.userId });
+        if (frame.action !== 'hello') service().checkSession(session);
+        return reply(await route({ frame, session, caller: { kind: 'user', session }, connectionId, invocation }));
+      } catch (error) {
+        if (error instanceof Refusal) {
+          if (error.code === 'RATE_LIMITED') emitMetrics(scope.metrics(), { RateLimited: 1 });
+          if (error.code === 'FORBIDDEN') invocation.log.info('refused', { reason: error.message });
+          return reply(errorFrame(error.code, error.message, id, error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }));
+        }
+        if (error instanceof ConfigError) invocation.annotate({ configVariable: error.variable });
+        throw error;
       }
-      const frame = parsed!.frame;
-      if (frame.traceparent) invocation.annotate({ traceparent: frame.traceparent });
-      if (frame.action === 'ping') return reply(withId(frame.ts === undefined ? { type: 'pong' } : { type: 'pong', ts: frame.ts }, id));
-      const session = sessionFromEvent(invocation.event);
-      if (!session) {
-        invocation.log.warn('frame without a usable identity in the authorizer context');
-        throw new Refusal('FORBIDDEN', 'no signed-in user on this connection: connect with a valid token');
-      }
-      if (!connectionId) throw new Refusal('BAD_REQUEST', 'the event has no requestContext.connectionId');
-      invocation.annotate({ userId: session.userId });
-      if (frame.action !== 'hello') service().checkSession(session);
-      return reply(await route({ frame, session, caller: { kind: 'user', session }, connectionId, invocation }));
-    } catch (error) {
-      if (error instanceof Refusal) {
-        if (error.code === 'RATE_LIMITED') emitMetrics(scope.metrics(), { RateLimited: 1 });
-        if (error.code === 'FORBIDDEN') invocation.log.info('refused', { reason: error.message });
-        return reply(errorFrame(error.code, error.message, id, error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }));
-      }
-      if (error instanceof ConfigError) invocation.annotate({ configVariable: error.variable });
-      throw error;
-    }
+    });
   },
   fault(invocation) {
     const raw = invocation.event as { body?: unknown } | null;
@@ -219,21 +233,8 @@ async function publish(request: Frame, frame: PublishFrame): Promise<ServerFrame
     { store: store(), logger: invocation.log, context: invocation.remaining, concurrency: FAN_OUT_CONCURRENCY, metrics: scope.metrics() },
   );
   const outcome = await service().publish(request.caller, frame.topic, frame.data, { sender, logger: invocation.log });
-  const { summary } = outcome;
-  invocation.log.info('published', {
-    topic: frame.topic,
-    mid: outcome.mid,
-    seq: outcome.seq,
-    bytes: outcome.bytes,
-    total: summary.total,
-    delivered: summary.delivered,
-    gone: summary.gone,
-    failed: summary.failed,
-    expired: outcome.expired,
-    retried: summary.retried,
-    durationMs: summary.durationMs,
-  });
-  return ack(request, { topic: frame.topic, mid: outcome.mid, seq: outcome.seq, delivered: summary.delivered, gone: summary.gone, failed: summary.failed });
+  invocation.log.info('published', publishLogFields(outcome));
+  return ack(request, { topic: frame.topic, ...publishAckFields(outcome) });
 }
 
 /** A client's experience summary, as CloudWatch metrics per client version (never per user). */

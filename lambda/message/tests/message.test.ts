@@ -1,4 +1,5 @@
 import { captureLogs, lambdaContext, messageEvent, newConnectionId, type EventOptions } from '@wskit/testing/events';
+import { itemsOfConnection } from '@wskit/testing/dynamo';
 import { handler } from '../src';
 
 /** The handler as a new execution environment loads it (settings are read once per environment). */
@@ -119,7 +120,7 @@ it('publish delivers a message with a unique mid and the next seq to every subsc
   }
   expect(api.delivered(publisher.connectionId!)).toEqual([]);
   // The gone subscriber and its subscription are cleaned up.
-  expect((await db.dump()).filter((i) => i.connectionId?.S === gone.connectionId)).toEqual([]);
+  expect(itemsOfConnection(await db.dump(), gone.connectionId!)).toEqual([]);
 
   const second = await send({ action: 'sendmessage', id: 'm2', topic: 'public:room', data: null }, publisher);
   // One CloudWatch EMF line per fan-out, under the Service dimension of this function.

@@ -52,6 +52,58 @@ export class AimdLimiter {
   }
 }
 
+/**
+ * A token bucket whose rate halves on a throttle (once per second at most) and climbs back
+ * to `perSecond` by a tenth of it per second.
+ */
+export class Pace {
+  private tokens: number;
+  private rate: number;
+  private last: number;
+  private lastCut = -Infinity;
+  lowestRate: number;
+
+  constructor(
+    private readonly perSecond: number,
+    private readonly burst: number,
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    this.rate = perSecond;
+    this.lowestRate = perSecond;
+    this.tokens = burst;
+    this.last = now();
+  }
+
+  /** Milliseconds to wait before the next request may start (0: now, and its token is taken). */
+  take(): number {
+    this.refresh();
+    if (this.tokens >= 1) {
+      this.tokens -= 1;
+      return 0;
+    }
+    return Math.max(1, ((1 - this.tokens) / this.rate) * 1000);
+  }
+
+  /** Brings the rate (climbing back) and the tokens up to now. */
+  private refresh(): void {
+    const t = this.now();
+    const elapsed = (t - this.last) / 1000;
+    this.last = t;
+    this.rate = Math.min(this.perSecond, this.rate + elapsed * this.perSecond * 0.1);
+    this.tokens = Math.min(this.burst, this.tokens + elapsed * this.rate);
+  }
+
+  throttled(): void {
+    this.refresh();
+    const t = this.last;
+    if (t - this.lastCut < 1000) return;
+    this.lastCut = t;
+    this.rate = Math.max(this.perSecond / 64, this.rate / 2);
+    this.tokens = Math.min(this.tokens, 0);
+    this.lowestRate = Math.min(this.lowestRate, this.rate);
+  }
+}
+
 /** Collects gone connection ids during a fan-out and removes them in batches. */
 export class GoneRemover {
   private pending: string[] = [];
@@ -128,6 +180,7 @@ export async function runFanOut(
   };
   const seen = new Set<string>();
   const limiter = new AimdLimiter(ceiling, floor);
+  const pace = options.pace && options.pace.perSecond > 0 ? new Pace(options.pace.perSecond, Math.max(1, options.pace.burst)) : undefined;
   const remover = new GoneRemover(sender.store, options.topic, sender.logger);
   const hooks: AttemptHooks = {
     started: () => limiter.ticket(),
@@ -135,6 +188,7 @@ export async function runFanOut(
     throttled: (ticket) => {
       summary.throttled++;
       limiter.onThrottle(ticket);
+      pace?.throttled();
     },
     gone: (connectionId) => remover.add(connectionId),
   };
@@ -154,6 +208,9 @@ export async function runFanOut(
       seen.add(connectionId);
       summary.total++;
       while (inFlight >= limiter.limit) await new Promise<void>((resolve) => (wake = resolve));
+      if (pace) {
+        for (let wait = pace.take(); wait > 0; wait = pace.take()) await new Promise<void>((resolve) => setTimeout(resolve, wait));
+      }
       inFlight++;
       const task: Promise<void> = sender.attempt(connectionId, options, hooks).then(
         (result) => {

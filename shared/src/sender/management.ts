@@ -4,6 +4,7 @@
  * signed-HTTP poster that shares its credentials and keep-alive sockets.
  */
 import { httpModules, managementApi, nodeHttpHandler, type ManagementClient } from '../aws';
+import { tracingMiddleware } from '../tracing';
 import { SignedPoster } from './signed-post';
 
 /** The SDK client, and the signed-HTTP poster that shares its credentials and sockets. */
@@ -46,6 +47,7 @@ async function createManagementConnection(
       requestTimeout: requestTimeoutMs,
     }),
   });
+  client.middlewareStack.add(tracingMiddleware('ApiGatewayManagementApi'), { step: 'initialize', name: 'wskitTracing' });
   const secure = new URL(endpoint).protocol === 'https:';
   const poster = new SignedPoster({
     endpoint,

@@ -18,6 +18,8 @@ import type { ConnectionStore } from '../store';
 import { classifySendError, isThrottle, statusOf } from './classify';
 import { runFanOut, type AttemptHooks } from './fan-out';
 import { managementConnection, type ManagementConnection } from './management';
+import type { SigningCredentials } from './signed-post';
+import { traced } from '../tracing';
 import {
   DEFAULT_RETRY_POLICY,
   type ConnectionInfo,
@@ -54,7 +56,7 @@ export class MessageSender {
   constructor(options: MessageSenderOptions) {
     if (!options.endpoint) throw new Error('MessageSender needs the management API endpoint');
     this.endpoint = options.endpoint.replace(/\/+$/, '');
-    this.region = options.region ?? (process.env.AWS_REGION?.trim() || 'us-east-1');
+    this.region = options.region ?? (process.env.AWS_REGION?.trim() || process.env.AWS_DEFAULT_REGION?.trim() || 'us-east-1');
     this.store = options.store;
     this.logger = options.logger;
     this.retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
@@ -84,6 +86,11 @@ export class MessageSender {
     return (await this.connection()).client;
   }
 
+  /** The credentials requests are signed with (the SDK client's provider chain, memoized). */
+  async credentials(): Promise<SigningCredentials> {
+    return (await this.client()).config.credentials();
+  }
+
   /** Milliseconds left before the reserve, or Infinity without a context. */
   private timeLeft(): number {
     return this.context ? this.context.getRemainingTimeInMillis() - this.retry.reserveMs : Infinity;
@@ -103,7 +110,13 @@ export class MessageSender {
    * (before sending).
    */
   async send(connectionId: string, payload: string | Uint8Array, options: SendOptions = {}): Promise<SendResult> {
-    return this.sendBytes(connectionId, this.checkPayload(payload), options);
+    const data = this.checkPayload(payload);
+    return traced(
+      { name: 'ApiGatewayManagementApi', aws: { operation: 'PostToConnection' } },
+      () => this.sendBytes(connectionId, data, options),
+      (result) => ({ annotations: { status: result.status }, metadata: { attempts: result.attempts } }),
+      { nested: false },
+    );
   }
 
   private async sendBytes(
@@ -253,6 +266,19 @@ export class MessageSender {
     options: FanOutOptions = {},
   ): Promise<FanOutSummary> {
     const data = this.checkPayload(payload);
+    // One subsegment for the whole fan-out, with its counts (not one per request).
+    return traced(
+      { name: 'ApiGatewayManagementApi', aws: { operation: 'PostToConnection' }, annotations: { fan_out: true } },
+      () => this.fanOutBytes(connectionIds, data, options),
+      (summary) => ({
+        annotations: { fan_out: true, recipients: summary.total, delivered: summary.delivered, failed: summary.failed },
+        metadata: { gone: summary.gone, retried: summary.retried, throttled: summary.throttled, durationMs: summary.durationMs },
+      }),
+      { nested: false },
+    );
+  }
+
+  private fanOutBytes(connectionIds: Iterable<string> | AsyncIterable<string>, data: Uint8Array, options: FanOutOptions): Promise<FanOutSummary> {
     return runFanOut(
       {
         attempt: (connectionId, sendOptions, hooks) => this.sendBytes(connectionId, data, sendOptions, hooks),

@@ -69,26 +69,31 @@ export interface SignInput {
   region: string;
   credentials: SigningCredentials;
   date: Date;
+  /** More headers to send and sign (lower-case names), e.g. content-type and x-amz-target. */
+  headers?: Record<string, string>;
 }
 
 /** The headers to add to a `POST` of `body` to `host` + `path`: date, token, payload hash, authorization. */
 export class PostSigner {
   private keyCache: { secret: string; day: string; region: string; key: Buffer } | undefined;
 
+  /** `execute-api` (the management API) unless told otherwise, e.g. `sqs`. */
+  constructor(private readonly service: string = SERVICE) {}
+
   sign(input: SignInput): Record<string, string> {
     const { credentials } = input;
     const date = amzDate(input.date);
     const day = date.slice(0, 8);
-    const scope = `${day}/${input.region}/${SERVICE}/aws4_request`;
+    const scope = `${day}/${input.region}/${this.service}/aws4_request`;
     const payloadHash = sha256Hex(input.body);
     const headers: Record<string, string> = {
+      ...input.headers,
       host: input.host,
       'x-amz-content-sha256': payloadHash,
       'x-amz-date': date,
     };
     if (credentials.sessionToken) headers['x-amz-security-token'] = credentials.sessionToken;
-    // Names are lower case and already in sorted order.
-    const names = Object.keys(headers);
+    const names = Object.keys(headers).sort();
     const canonicalHeaders = names.map((name) => `${name}:${headers[name]!.trim().replace(/\s+/g, ' ')}\n`).join('');
     const signedHeaders = names.join(';');
     const canonicalRequest = `POST\n${canonicalPath(input.path)}\n\n${canonicalHeaders}\n${signedHeaders}\n${payloadHash}`;
@@ -103,7 +108,7 @@ export class PostSigner {
     const cached = this.keyCache;
     if (cached && cached.secret === secret && cached.day === day && cached.region === region) return cached.key;
     const hmac = (key: string | Buffer, data: string) => createHmac('sha256', key).update(data).digest();
-    const key = hmac(hmac(hmac(hmac(`AWS4${secret}`, day), region), SERVICE), 'aws4_request');
+    const key = hmac(hmac(hmac(hmac(`AWS4${secret}`, day), region), this.service), 'aws4_request');
     this.keyCache = { secret, day, region, key };
     return key;
   }
@@ -129,7 +134,7 @@ export class RequestTimeoutError extends Error {
   override readonly name = 'TimeoutError';
 }
 
-function errorFromResponse(status: number, errorTypeHeader: string | string[] | undefined, body: string): ManagementApiError {
+export function errorFromResponse(status: number, errorTypeHeader: string | string[] | undefined, body: string): ManagementApiError {
   let parsed: { message?: string; Message?: string; __type?: string; code?: string } = {};
   try {
     parsed = JSON.parse(body) as typeof parsed;

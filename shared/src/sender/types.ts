@@ -86,6 +86,13 @@ export interface FanOutOptions extends SendOptions {
   onResult?: (result: SendResult) => void;
   /** Extra properties for the EMF line (e.g. a message id); never used as dimensions. */
   metricProperties?: Record<string, string | number | boolean>;
+  /**
+   * Paces the requests: at most `perSecond` started per second after a first `burst`. A
+   * throttle (429) halves the pace for the rest of this fan-out's next second, and it
+   * climbs back by a tenth per second: several fan-outs sharing one account quota each
+   * keep to their share and give way together when the quota runs out. Default: unpaced.
+   */
+  pace?: { perSecond: number; burst: number };
 }
 
 /** Where a fan-out's metrics line goes (see metrics.ts). */

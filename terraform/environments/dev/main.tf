@@ -18,7 +18,7 @@ module "websocket" {
   lambda_package_dir = var.lambda_artifacts == null ? local.lambda_package_dir : null
   lambda_s3_packages = local.lambda_s3_packages
   lambda_memory_size = 256
-  tracing_mode       = "PassThrough"
+  tracing_mode       = var.tracing_mode
   log_level          = "DEBUG"
 
   # dev: logs kept 7 days, table deletable, alarms off.
@@ -30,6 +30,22 @@ module "websocket" {
 
   throttling_burst_limit = 100
   throttling_rate_limit  = 50
+
+  # dev: generous limits, so a developer poking at the API is not refused; history kept
+  # an hour, which makes resume and polling easy to try.
+  rate_limits = var.rate_limits
+  history     = var.history
+
+  # Big topics: the account's @connections quota (set what AWS granted) and the fan-out tuning.
+  management_quota = var.management_quota
+  fanout           = var.fanout
+
+  # The HTTP API: history and publish over HTTPS (the polling fallback, and backends with IAM).
+  http_api = {
+    cors_allow_origins     = var.http_api_cors_allow_origins
+    throttling_burst_limit = 50
+    throttling_rate_limit  = 25
+  }
 
   jwks_uri                 = var.jwks_uri
   jwt_issuer               = var.jwt_issuer

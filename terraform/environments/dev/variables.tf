@@ -52,6 +52,37 @@ variable "max_connections_per_user" {
   default     = 10
 }
 
+variable "tracing_mode" {
+  description = "X-Ray tracing of every function: Active or PassThrough. The one switch per environment (dev: PassThrough)."
+  type        = string
+  default     = "PassThrough"
+}
+
+variable "rate_limits" {
+  description = "Frames per connection and publishes per user per window (WSKIT_FRAME_RATE_LIMIT, WSKIT_PUBLISH_RATE_LIMIT, WSKIT_RATE_LIMIT_WINDOW_SECONDS; 0 = no limit). Over them the message router and the HTTP API answer RATE_LIMITED (429) with when to retry."
+  type = object({
+    frames_per_connection = optional(number, 240)
+    publishes_per_user    = optional(number, 200)
+    window_seconds        = optional(number, 10)
+  })
+  default = {}
+}
+
+variable "history" {
+  description = "How long and how many of each topic's latest messages stay retrievable for resume and the HTTP history (WSKIT_HISTORY_RETENTION_SECONDS, WSKIT_HISTORY_MAX_MESSAGES)."
+  type = object({
+    retention_seconds = optional(number, 3600)
+    max_messages      = optional(number, 1000)
+  })
+  default = {}
+}
+
+variable "http_api_cors_allow_origins" {
+  description = "Origins of browser pages allowed to call the HTTP API (CORS). dev: local front-end dev servers."
+  type        = list(string)
+  default     = ["http://localhost:5173", "http://localhost:3000"]
+}
+
 variable "api_gateway_logging_role_name" {
   description = "The CloudWatch Logs role terraform/environments/bootstrap registered in API Gateway's account settings for this Region; the plan fails, saying what to apply, when it does not exist. Null: the bootstrap's name, wskit-apigateway-logs-<region>. Empty string: do not check (an account baseline manages the setting)."
   type        = string
@@ -106,4 +137,24 @@ variable "tags" {
   description = "Extra tags for every resource."
   type        = map(string)
   default     = {}
+}
+
+variable "management_quota" {
+  description = "The account's @connections quota in this Region (rate per second, burst): set what AWS granted after an increase; handed-off fan-outs of big topics plan and pace from it. null = AWS's defaults, 10000 and 5000."
+  type = object({
+    rate  = optional(number)
+    burst = optional(number)
+  })
+  default = {}
+}
+
+variable "fanout" {
+  description = "Big topics (docs/big-topics.md): inline_limit (audiences above it are handed to the fan-out queue, 2000), shard_rate, quota_percent, maximum_concurrency of the shard jobs. Needs the broadcaster (broadcaster_enabled); null = the handlers' defaults."
+  type = object({
+    inline_limit        = optional(number)
+    shard_rate          = optional(number)
+    quota_percent       = optional(number)
+    maximum_concurrency = optional(number)
+  })
+  default = {}
 }

@@ -18,7 +18,7 @@ module "websocket" {
   lambda_package_dir = var.lambda_artifacts == null ? local.lambda_package_dir : null
   lambda_s3_packages = local.lambda_s3_packages
   lambda_memory_size = 512
-  tracing_mode       = "Active"
+  tracing_mode       = var.tracing_mode
   log_level          = "INFO"
 
   # prod: logs kept 90 days, table protected, alarms on.
@@ -37,6 +37,22 @@ module "websocket" {
 
   throttling_burst_limit = 2000
   throttling_rate_limit  = 5000
+
+  # prod: the module defaults (a client can subscribe to 100 topics at once; 10 publishes a
+  # second per user); history covers a 10-minute reconnect.
+  rate_limits = var.rate_limits
+  history     = var.history
+
+  # Big topics: the account's @connections quota (set what AWS granted) and the fan-out tuning.
+  management_quota = var.management_quota
+  fanout           = var.fanout
+
+  # The HTTP API: history and publish over HTTPS (the polling fallback, and backends with IAM).
+  http_api = {
+    cors_allow_origins     = var.http_api_cors_allow_origins
+    throttling_burst_limit = 1000
+    throttling_rate_limit  = 500
+  }
 
   jwks_uri                 = var.jwks_uri
   jwt_issuer               = var.jwt_issuer

@@ -3,6 +3,16 @@ output "wss_url" {
   value       = module.websocket.wss_url
 }
 
+output "http_api_url" {
+  description = "Base URL of the HTTP API: GET/POST <url>/topics/<topic, percent-encoded twice>/messages with Authorization: Bearer <JWT>; /iam/... for backends signing with SigV4. The client's httpUrl."
+  value       = module.websocket.http_api_url
+}
+
+output "http_api_iam_invoke_arns" {
+  description = "execute-api ARNs to allow (execute-api:Invoke) in a backend's IAM policy for the /iam routes, by route."
+  value       = module.websocket.http_api_iam_invoke_arns
+}
+
 output "callback_url" {
   description = "Management API base URL for @connections calls."
   value       = module.websocket.callback_url

@@ -6,6 +6,9 @@ locals {
   api_gateway_logging_role_name = var.api_gateway_logging_role_name == null ? "wskit-apigateway-logs-${var.region}" : var.api_gateway_logging_role_name
 }
 
+# Nothing reads its result: it exists for its postcondition, which fails the plan when the
+# bootstrap has not been applied.
+# tflint-ignore: terraform_unused_declarations
 data "aws_iam_roles" "api_gateway_logging" {
   count = local.api_gateway_logging_role_name == "" ? 0 : 1
 

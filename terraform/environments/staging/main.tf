@@ -18,7 +18,7 @@ module "websocket" {
   lambda_package_dir = var.lambda_artifacts == null ? local.lambda_package_dir : null
   lambda_s3_packages = local.lambda_s3_packages
   lambda_memory_size = 256
-  tracing_mode       = "Active"
+  tracing_mode       = var.tracing_mode
   log_level          = "INFO"
 
   # staging: logs kept 30 days, table protected, alarms on.
@@ -37,6 +37,21 @@ module "websocket" {
 
   throttling_burst_limit = 500
   throttling_rate_limit  = 1000
+
+  # staging: the same limits and retention as prod, so what passes here passes there.
+  rate_limits = var.rate_limits
+  history     = var.history
+
+  # Big topics: the account's @connections quota (set what AWS granted) and the fan-out tuning.
+  management_quota = var.management_quota
+  fanout           = var.fanout
+
+  # The HTTP API: history and publish over HTTPS (the polling fallback, and backends with IAM).
+  http_api = {
+    cors_allow_origins     = var.http_api_cors_allow_origins
+    throttling_burst_limit = 200
+    throttling_rate_limit  = 100
+  }
 
   jwks_uri                 = var.jwks_uri
   jwt_issuer               = var.jwt_issuer

@@ -49,7 +49,7 @@ output "environment_variables" {
 }
 
 output "configuration" {
-  description = "Runtime settings of the function: runtime, architecture, handler, memory_size, timeout, reserved_concurrent_executions, log_retention_in_days."
+  description = "Runtime settings of the function: runtime, architecture, handler, memory_size, timeout, reserved_concurrent_executions, tracing_mode, log_retention_in_days."
   value = try({
     runtime                        = aws_lambda_function.this[0].runtime
     architecture                   = one(aws_lambda_function.this[0].architectures)
@@ -57,6 +57,7 @@ output "configuration" {
     memory_size                    = aws_lambda_function.this[0].memory_size
     timeout                        = aws_lambda_function.this[0].timeout
     reserved_concurrent_executions = aws_lambda_function.this[0].reserved_concurrent_executions
+    tracing_mode                   = aws_lambda_function.this[0].tracing_config[0].mode
     log_retention_in_days          = aws_cloudwatch_log_group.this[0].retention_in_days
   }, null)
 }

@@ -51,9 +51,11 @@ locals {
 
   metric_widget = {
     type   = "metric"
-    width  = 8
     height = 6
   }
+
+  http_api_dimensions = var.http_api == null ? {} : { ApiId = var.http_api.id, Stage = var.http_api.stage }
+  client_service      = var.client_health == null ? "" : var.client_health.service
 
   # Widgets are JSON strings: optional groups then share one type, list(string).
   api_widgets = var.api == null ? [] : [
@@ -93,6 +95,97 @@ locals {
         metrics = [
           ["AWS/ApiGateway", "IntegrationLatency", "ApiId", var.api.id, "Stage", var.api.stage, { stat = "p50" }],
           ["AWS/ApiGateway", "IntegrationLatency", "ApiId", var.api.id, "Stage", var.api.stage, { stat = "p99" }],
+        ]
+      }
+    })),
+  ]
+
+  # One row: the HTTP API beside the WebSocket API's row above it.
+  http_api_widgets = var.http_api == null ? [] : [
+    jsonencode(merge(local.metric_widget, {
+      properties = {
+        title  = "HTTP API requests and errors (per minute; 4xx are answers by design)"
+        region = local.region
+        view   = "timeSeries"
+        stat   = "Sum"
+        period = 60
+        metrics = [
+          for metric in ["Count", "4xx", "5xx"] : ["AWS/ApiGateway", metric, "ApiId", var.http_api.id, "Stage", var.http_api.stage]
+        ]
+      }
+    })),
+    jsonencode(merge(local.metric_widget, {
+      properties = {
+        title  = "HTTP API latency (ms)"
+        region = local.region
+        view   = "timeSeries"
+        period = 60
+        metrics = [
+          ["AWS/ApiGateway", "Latency", "ApiId", var.http_api.id, "Stage", var.http_api.stage, { stat = "p50" }],
+          ["AWS/ApiGateway", "Latency", "ApiId", var.http_api.id, "Stage", var.http_api.stage, { stat = "p99" }],
+          ["AWS/ApiGateway", "IntegrationLatency", "ApiId", var.http_api.id, "Stage", var.http_api.stage, { stat = "p99" }],
+        ]
+      }
+    })),
+  ]
+
+  # One row: what the clients experience, from their reports ([Service] dimension set: every
+  # client version together). Each report covers the client's reporting interval (60 s by
+  # default), so "per report" is about "per client-minute".
+  client_widgets = var.client_health == null ? [] : [
+    jsonencode(merge(local.metric_widget, {
+      properties = {
+        title  = "Clients: reconnects and failed connects per report"
+        region = local.region
+        view   = "timeSeries"
+        period = 300
+        metrics = [
+          [{ id = "reconnects_per_report", expression = "FILL(reconnects, 0) / reports", label = "reconnects per report" }],
+          [{ id = "failed_per_report", expression = "FILL(failed, 0) / reports", label = "failed connects per report" }],
+          [local.metric_namespace, "ClientReports", "Service", local.client_service, { id = "reports", stat = "Sum", visible = false }],
+          [local.metric_namespace, "ClientReconnects", "Service", local.client_service, { id = "reconnects", stat = "Sum", visible = false }],
+          [local.metric_namespace, "ClientFailedConnects", "Service", local.client_service, { id = "failed", stat = "Sum", visible = false }],
+        ]
+      }
+    })),
+    jsonencode(merge(local.metric_widget, {
+      properties = {
+        title  = "Clients: round trip (ms) over the reporting clients"
+        region = local.region
+        view   = "timeSeries"
+        period = 300
+        metrics = [
+          [local.metric_namespace, "ClientRttP95", "Service", local.client_service, { stat = "p50", label = "p95 rtt, median client" }],
+          [local.metric_namespace, "ClientRttP95", "Service", local.client_service, { stat = "p90", label = "p95 rtt, 90th percentile client" }],
+          [local.metric_namespace, "ClientRttP50", "Service", local.client_service, { stat = "p50", label = "p50 rtt, median client" }],
+        ]
+      }
+    })),
+    jsonencode(merge(local.metric_widget, {
+      properties = {
+        title  = "Clients: time in each connection quality (%)"
+        region = local.region
+        view   = "timeSeries"
+        period = 300
+        metrics = [
+          [{ id = "good_share", expression = "100 * FILL(good, 0) / (FILL(good, 0) + FILL(degraded, 0) + FILL(poor, 0))", label = "good" }],
+          [{ id = "degraded_share", expression = "100 * FILL(degraded, 0) / (FILL(good, 0) + FILL(degraded, 0) + FILL(poor, 0))", label = "degraded" }],
+          [{ id = "poor_share", expression = "100 * FILL(poor, 0) / (FILL(good, 0) + FILL(degraded, 0) + FILL(poor, 0))", label = "poor" }],
+          [local.metric_namespace, "ClientQualityGood", "Service", local.client_service, { id = "good", stat = "Sum", visible = false }],
+          [local.metric_namespace, "ClientQualityDegraded", "Service", local.client_service, { id = "degraded", stat = "Sum", visible = false }],
+          [local.metric_namespace, "ClientQualityPoor", "Service", local.client_service, { id = "poor", stat = "Sum", visible = false }],
+        ]
+      }
+    })),
+    jsonencode(merge(local.metric_widget, {
+      properties = {
+        title  = "Clients: reports, messages received and gaps (per 5 minutes)"
+        region = local.region
+        view   = "timeSeries"
+        stat   = "Sum"
+        period = 300
+        metrics = [
+          for metric in ["ClientReports", "ClientMessagesReceived", "ClientRecoveredGaps", "ClientUnrecoveredGaps"] : [local.metric_namespace, metric, "Service", local.client_service]
         ]
       }
     })),
@@ -141,7 +234,7 @@ locals {
         metrics = concat(
           [for service in var.refusals.services : [local.metric_namespace, "Refused", "Service", service, { label = "${service} Refused" }]],
           var.authorizer == null ? [] : [[local.metric_namespace, "Allowed", "Service", var.authorizer.service, { label = "${var.authorizer.service} Allowed" }]],
-          var.refusals.rate_limited_service == null ? [] : [[local.metric_namespace, "RateLimited", "Service", var.refusals.rate_limited_service, { label = "${var.refusals.rate_limited_service} RateLimited" }]],
+          [for service in var.refusals.rate_limited_services : [local.metric_namespace, "RateLimited", "Service", service, { label = "${service} RateLimited" }]],
         )
       }
     })),
@@ -283,15 +376,24 @@ locals {
     }))],
   )
 
-  widgets = concat(
+  # Each group starts a row of its own: its widgets are laid out 3 to a row (4 when there are
+  # exactly 4), each row's widths summing to the dashboard's 24 columns.
+  widget_groups = [
     local.api_widgets,
-    local.connection_widgets,
-    local.refusal_widgets,
-    local.fault_widgets,
+    local.http_api_widgets,
+    local.client_widgets,
+    concat(local.connection_widgets, local.refusal_widgets, local.fault_widgets),
     local.lambda_widgets,
     local.table_widgets,
     local.delivery_widgets,
-  )
+  ]
+  widgets = flatten([
+    for group in local.widget_groups : [
+      for row in chunklist(group, length(group) == 4 ? 4 : 3) : [
+        for widget in row : jsonencode(merge(jsondecode(widget), { width = floor(24 / length(row)) }))
+      ]
+    ]
+  ])
 }
 
 resource "aws_sns_topic" "this" {
@@ -348,6 +450,152 @@ resource "aws_cloudwatch_metric_alarm" "api_latency" {
   treat_missing_data  = "notBreaching"
   alarm_actions       = local.alarm_actions
   ok_actions          = local.alarm_actions
+
+  tags = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "http_api_server_errors" {
+  count = local.create_alarms && var.http_api != null ? 1 : 0
+
+  alarm_name          = "${var.name}-http-api-5xx"
+  alarm_description   = "The HTTP API answered 5xx: the function failed (see its Faults), API Gateway could not invoke it or its authorizer (a missing permission, a throttled function), or the integration timed out. See docs/operations.md."
+  namespace           = "AWS/ApiGateway"
+  metric_name         = "5xx"
+  dimensions          = local.http_api_dimensions
+  statistic           = "Sum"
+  period              = var.period_seconds
+  evaluation_periods  = var.evaluation_periods
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  threshold           = var.http_api.server_error_threshold
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+
+  tags = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "http_api_latency" {
+  count = local.create_alarms && var.http_api != null ? 1 : 0
+
+  alarm_name          = "${var.name}-http-api-latency-p99"
+  alarm_description   = "p99 latency of the HTTP API is over ${var.http_api.latency_p99_ms} ms: publishes with large fan-outs, a slow table or a cold authorizer. See docs/operations.md."
+  namespace           = "AWS/ApiGateway"
+  metric_name         = "Latency"
+  dimensions          = local.http_api_dimensions
+  extended_statistic  = "p99"
+  period              = var.period_seconds
+  evaluation_periods  = var.evaluation_periods
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = var.http_api.latency_p99_ms
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+
+  tags = var.tags
+}
+
+# Client health: what the clients' reports say, summed over every client version (the
+# [Service] dimension set). A ratio is only computed once min_reports reports arrived in
+# the period; below that the expression is 0, so a few clients cannot page anyone.
+resource "aws_cloudwatch_metric_alarm" "client_rate" {
+  for_each = local.create_alarms && var.client_health != null ? {
+    reconnects = {
+      metric_name = "ClientReconnects"
+      threshold   = var.client_health.reconnects_per_report
+      description = "Clients reconnect more than ${var.client_health.reconnects_per_report} times per report (per client-minute at the reporter's default interval): connections drop (network path, idle timeouts, throttled or failing message routes, forced rotations)."
+    }
+    failed-connects = {
+      metric_name = "ClientFailedConnects"
+      threshold   = var.client_health.failed_connects_per_report
+      description = "Clients fail more than ${var.client_health.failed_connects_per_report} connection attempts per report: the $connect path refuses or fails them (authorizer, per-user cap, throttling, the JWKS), or the network blocks WebSockets."
+    }
+  } : {}
+
+  alarm_name          = "${var.name}-client-${each.key}-per-report"
+  alarm_description   = "${each.value.description} Counted only with at least ${var.client_health.min_reports} reports in the period. See docs/operations.md."
+  evaluation_periods  = var.evaluation_periods
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = each.value.threshold
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+
+  metric_query {
+    id          = "rate"
+    expression  = "IF(reports >= ${var.client_health.min_reports}, FILL(events, 0) / reports, 0)"
+    label       = "${each.value.metric_name} per report"
+    return_data = true
+  }
+
+  metric_query {
+    id = "reports"
+
+    metric {
+      namespace   = local.metric_namespace
+      metric_name = "ClientReports"
+      dimensions  = { Service = var.client_health.service }
+      stat        = "Sum"
+      period      = var.period_seconds
+    }
+  }
+
+  metric_query {
+    id = "events"
+
+    metric {
+      namespace   = local.metric_namespace
+      metric_name = each.value.metric_name
+      dimensions  = { Service = var.client_health.service }
+      stat        = "Sum"
+      period      = var.period_seconds
+    }
+  }
+
+  tags = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "client_rtt" {
+  count = local.create_alarms && var.client_health != null ? 1 : 0
+
+  alarm_name          = "${var.name}-client-rtt-p95"
+  alarm_description   = "The ${var.client_health.rtt_statistic} of the reporting clients' p95 round trip is over ${var.client_health.rtt_p95_ms} ms (the client calls 500 ms degraded, 2 s poor): the message route is slow (Lambda duration, the table) or the clients' networks are. Counted only with at least ${var.client_health.min_reports} reports in the period. See docs/operations.md."
+  evaluation_periods  = var.evaluation_periods
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = var.client_health.rtt_p95_ms
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+
+  metric_query {
+    id          = "rtt"
+    expression  = "IF(samples >= ${var.client_health.min_reports}, p95, 0)"
+    label       = "ClientRttP95 ${var.client_health.rtt_statistic} over clients"
+    return_data = true
+  }
+
+  metric_query {
+    id = "p95"
+
+    metric {
+      namespace   = local.metric_namespace
+      metric_name = "ClientRttP95"
+      dimensions  = { Service = var.client_health.service }
+      stat        = var.client_health.rtt_statistic
+      period      = var.period_seconds
+    }
+  }
+
+  metric_query {
+    id = "samples"
+
+    metric {
+      namespace   = local.metric_namespace
+      metric_name = "ClientRttP95"
+      dimensions  = { Service = var.client_health.service }
+      stat        = "SampleCount"
+      period      = var.period_seconds
+    }
+  }
 
   tags = var.tags
 }
@@ -419,7 +667,7 @@ resource "aws_cloudwatch_metric_alarm" "refusals" {
   count = local.create_alarms && var.refusals != null ? 1 : 0
 
   alarm_name          = "${var.name}-refusals-spike"
-  alarm_description   = "More than ${var.refusals.threshold} connections refused in a period (authorizer and $connect Refused): a client release sending bad tokens, an identity provider change, or someone probing. See docs/operations.md."
+  alarm_description   = "More than ${var.refusals.threshold} refusals in a period (the authorizer's Refused, for $connect and for the HTTP API's token routes, and $connect's): a client release sending bad tokens, an identity provider change, or someone probing. See docs/operations.md."
   evaluation_periods  = var.evaluation_periods
   comparison_operator = "GreaterThanThreshold"
   threshold           = var.refusals.threshold

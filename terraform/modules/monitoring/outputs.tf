@@ -18,6 +18,10 @@ output "alarm_names" {
     [for alarm in aws_cloudwatch_metric_alarm.table : alarm.alarm_name],
     [for alarm in aws_cloudwatch_metric_alarm.management_api_throttles : alarm.alarm_name],
     [for alarm in aws_cloudwatch_metric_alarm.fan_out_duration : alarm.alarm_name],
+    [for alarm in aws_cloudwatch_metric_alarm.http_api_server_errors : alarm.alarm_name],
+    [for alarm in aws_cloudwatch_metric_alarm.http_api_latency : alarm.alarm_name],
+    [for alarm in aws_cloudwatch_metric_alarm.client_rate : alarm.alarm_name],
+    [for alarm in aws_cloudwatch_metric_alarm.client_rtt : alarm.alarm_name],
   )
 }
 
@@ -36,7 +40,25 @@ output "alarm_arns" {
     { for alarm in aws_cloudwatch_metric_alarm.table : alarm.alarm_name => alarm.arn },
     { for alarm in aws_cloudwatch_metric_alarm.management_api_throttles : alarm.alarm_name => alarm.arn },
     { for alarm in aws_cloudwatch_metric_alarm.fan_out_duration : alarm.alarm_name => alarm.arn },
+    { for alarm in aws_cloudwatch_metric_alarm.http_api_server_errors : alarm.alarm_name => alarm.arn },
+    { for alarm in aws_cloudwatch_metric_alarm.http_api_latency : alarm.alarm_name => alarm.arn },
+    { for alarm in aws_cloudwatch_metric_alarm.client_rate : alarm.alarm_name => alarm.arn },
+    { for alarm in aws_cloudwatch_metric_alarm.client_rtt : alarm.alarm_name => alarm.arn },
   )
+}
+
+output "alarm_thresholds" {
+  description = "Map of alarm name to its threshold (the value it compares each period's statistic or expression with)."
+  value = merge([
+    for alarms in [
+      aws_cloudwatch_metric_alarm.api, aws_cloudwatch_metric_alarm.api_latency, aws_cloudwatch_metric_alarm.function,
+      aws_cloudwatch_metric_alarm.iterator_age, aws_cloudwatch_metric_alarm.failure_queue, aws_cloudwatch_metric_alarm.failed_deliveries,
+      aws_cloudwatch_metric_alarm.faults, aws_cloudwatch_metric_alarm.jwks_unavailable, aws_cloudwatch_metric_alarm.refusals,
+      aws_cloudwatch_metric_alarm.table, aws_cloudwatch_metric_alarm.management_api_throttles, aws_cloudwatch_metric_alarm.fan_out_duration,
+      aws_cloudwatch_metric_alarm.http_api_server_errors, aws_cloudwatch_metric_alarm.http_api_latency,
+      aws_cloudwatch_metric_alarm.client_rate, aws_cloudwatch_metric_alarm.client_rtt,
+    ] : { for alarm in alarms : alarm.alarm_name => alarm.threshold }
+  ]...)
 }
 
 output "metric_namespace" {

@@ -88,17 +88,60 @@ variable "authorizer" {
 }
 
 variable "refusals" {
-  description = "Refusals by design: the Refused EMF metric of each service (the authorizer's refused tokens, $connect's 401/429) is charted, and their sum above threshold per period raises a spike alarm. rate_limited_service adds its RateLimited metric (frames answered RATE_LIMITED) to the chart. Null: neither."
+  description = "Refusals by design: the Refused EMF metric of each service (the authorizer's refused tokens, $connect's 401/429) is charted, and their sum above threshold per period raises a spike alarm. rate_limited_services add their RateLimited metric (frames and HTTP requests answered RATE_LIMITED) to the chart. Null: neither."
   type = object({
-    services             = list(string)
-    threshold            = optional(number, 100)
-    rate_limited_service = optional(string)
+    services              = list(string)
+    threshold             = optional(number, 100)
+    rate_limited_services = optional(list(string), [])
   })
   default = null
 
   validation {
     condition     = var.refusals == null || (length(try(var.refusals.services, [])) >= 1 && length(try(var.refusals.services, [])) <= 9)
     error_message = "refusals.services needs 1 to 9 services (one metric math alarm holds at most 10 metrics)."
+  }
+}
+
+variable "http_api" {
+  description = "The HTTP API stage to watch (AWS/ApiGateway 4xx, 5xx, Count, Latency with ApiId and Stage): 5xx at or above server_error_threshold per period (API Gateway or the function failed: a fault, a missing permission, a throttled function) and p99 Latency above latency_p99_ms raise alarms. 4xx are charted, not alarmed: 401/403/404/413/429 answer callers by design. Null: no HTTP API alarms or widgets."
+  type = object({
+    id                     = string
+    stage                  = string
+    server_error_threshold = optional(number, 1)
+    latency_p99_ms         = optional(number, 5000)
+  })
+  default = null
+}
+
+variable "client_health" {
+  description = <<-EOT
+    What clients report (the client SDK's metrics reporter, the report action): the message router's
+    ClientReports, ClientReconnects, ClientFailedConnects, ClientRttP95 ... EMF metrics, read with the
+    [Service] dimension set (Service = service: every client version together). Per period, alarms fire on
+    reconnects per report above reconnects_per_report, failed connects per report above
+    failed_connects_per_report, and the rtt_statistic (default p50: the median reporting client) of the
+    clients' p95 round trip above rtt_p95_ms; each only once at least min_reports reports arrived in the
+    period, so a handful of clients on bad networks cannot page anyone. A dashboard row charts them with
+    the quality shares and gaps. Null: neither.
+  EOT
+  type = object({
+    service                    = string
+    reconnects_per_report      = optional(number, 0.1)
+    failed_connects_per_report = optional(number, 0.1)
+    rtt_p95_ms                 = optional(number, 1000)
+    rtt_statistic              = optional(string, "p50")
+    min_reports                = optional(number, 20)
+  })
+  default = null
+
+  validation {
+    condition     = var.client_health == null || can(regex("^p(\\d{1,2}(\\.\\d{1,2})?|100)$", try(var.client_health.rtt_statistic, "")))
+    error_message = "client_health.rtt_statistic is a percentile statistic such as p50, p90 or p99.9."
+  }
+
+  validation {
+    condition     = var.client_health == null || try(var.client_health.min_reports >= 1 && var.client_health.reconnects_per_report >= 0 && var.client_health.failed_connects_per_report >= 0 && var.client_health.rtt_p95_ms > 0, false)
+    error_message = "client_health: min_reports is at least 1; the per-report thresholds are 0 or more; rtt_p95_ms is above 0."
   }
 }
 

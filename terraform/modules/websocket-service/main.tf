@@ -13,13 +13,28 @@ data "aws_partition" "current" {
     }
 
     precondition {
+      condition     = length(local.http_route_keys) == length(distinct(local.http_route_keys))
+      error_message = "Two httpRoutes entries of the wiring manifests claim the same HTTP route: ${join(", ", distinct([for key in local.http_route_keys : key if length([for other in local.http_route_keys : other if other == key]) > 1]))}. Each route goes to one function."
+    }
+
+    precondition {
+      condition     = length(local.http_route_problems) == 0
+      error_message = "Wiring manifest httpRoutes: ${join("; ", local.http_route_problems)}."
+    }
+
+    precondition {
+      condition     = length(local.index_arns) > 0 || length(flatten([for wiring in values(local.wiring) : try(wiring.permissions.dynamodbIndexes, [])])) == 0
+      error_message = "A wiring manifest lists dynamodbIndexes actions (${join(", ", [for name, wiring in local.wiring : name if length(try(wiring.permissions.dynamodbIndexes, [])) > 0])}), but the table has no secondary index (terraform/modules/connections-table/table.json): grant the action on the table (dynamodb) or declare the index."
+    }
+
+    precondition {
       condition     = length(local.authorizer_functions) == 1
       error_message = "Exactly one wiring manifest under ${local.lambda_dir} must say \"authorizer\": true; found: [${join(", ", local.authorizer_functions)}]."
     }
 
     precondition {
       condition     = length(local.bad_permissions) == 0
-      error_message = "Wiring manifest permissions must name actions (letters only, never \"*\") and manageConnections methods POST, GET or DELETE: ${join("; ", local.bad_permissions)}."
+      error_message = "Wiring manifest permissions must name actions (letters only, never \"*\"), manageConnections methods POST, GET or DELETE, and fanOutQueue actions SendMessage: ${join("; ", local.bad_permissions)}."
     }
 
     precondition {
@@ -72,9 +87,40 @@ locals {
 
   table_name          = coalesce(var.table_name, "${var.name}-connections")
   broadcaster_enabled = var.broadcaster.enabled
+  # The fan-out queue exists when something runs its jobs: the broadcaster.
+  fanout_enabled = local.broadcaster_enabled && var.fanout.enabled
 
-  # Functions that exist: every manifest, the broadcaster only when enabled.
-  created_functions = [for name in keys(local.wiring) : name if name != "broadcaster" || local.broadcaster_enabled]
+  ##############################################################################
+  # HTTP routes: each manifest's httpRoutes ("<METHOD> <path>" and its
+  # authorization, token or iam), served by the HTTP API when http_api.enabled.
+  ##############################################################################
+  http_routes = merge([
+    for name, wiring in local.wiring : {
+      for route in try(wiring.httpRoutes, []) : try(route.key, "") => { integration = name, authorization = try(route.authorization, "") }
+    }
+  ]...)
+  http_route_keys = flatten([for wiring in values(local.wiring) : [for route in try(wiring.httpRoutes, []) : try(route.key, "")]])
+  http_route_problems = flatten([
+    for name, wiring in local.wiring : [
+      for route in try(wiring.httpRoutes, []) : "lambda/${name}/wiring.json: route ${jsonencode(try(route.key, null))} needs a key \"<METHOD> <path>\" and an authorization of \"token\" or \"iam\""
+      if !can(regex("^[A-Z]+ /", route.key)) || !contains(["token", "iam"], try(route.authorization, ""))
+    ]
+  ])
+  http_api_enabled = var.http_api.enabled && length(local.http_routes) > 0
+
+  # A function serves WebSocket routes, authorizes, broadcasts, or only answers HTTP routes;
+  # the last kind exists only with the HTTP API.
+  http_only_functions = [
+    for name, wiring in local.wiring : name
+    if length(try(wiring.httpRoutes, [])) > 0 && length(try(wiring.routes, [])) == 0 && !try(wiring.protocolActionRoutes, false) && !try(wiring.authorizer, false)
+  ]
+
+  # Functions that exist: every manifest, the broadcaster only when enabled, an HTTP-only
+  # function only with the HTTP API.
+  created_functions = [
+    for name in keys(local.wiring) : name
+    if(name != "broadcaster" || local.broadcaster_enabled) && (local.http_api_enabled || !contains(local.http_only_functions, name))
+  ]
 
   authorizer_functions = [for name, wiring in local.wiring : name if try(wiring.authorizer, false)]
   authorizer_function  = try(local.authorizer_functions[0], "authorizer")
@@ -112,6 +158,16 @@ locals {
     slot_settle_seconds         = var.slot_settle_seconds == null ? null : tostring(var.slot_settle_seconds)
     jwks_cache_max_age_seconds  = var.jwks_cache.max_age_seconds == null ? null : tostring(var.jwks_cache.max_age_seconds)
     jwks_stale_grace_seconds    = var.jwks_cache.stale_grace_seconds == null ? null : tostring(var.jwks_cache.stale_grace_seconds)
+    fanout_queue_url            = local.fanout_enabled ? aws_sqs_queue.fanout[0].url : null
+    fanout_queue_arn            = local.fanout_enabled ? aws_sqs_queue.fanout[0].arn : null
+    inline_fanout_limit         = var.fanout.inline_limit == null ? null : tostring(var.fanout.inline_limit)
+    fanout_shard_rate           = var.fanout.shard_rate == null ? null : tostring(var.fanout.shard_rate)
+    fanout_quota_percent        = var.fanout.quota_percent == null ? null : tostring(var.fanout.quota_percent)
+    management_quota            = var.management_quota.rate == null ? null : tostring(var.management_quota.rate)
+    management_burst            = var.management_quota.burst == null ? null : tostring(var.management_quota.burst)
+    # The handlers send their own subsegments (DynamoDB, SQS, the management API) only where
+    # Lambda traces the invocation.
+    tracing = var.tracing_mode == "Active" ? "on" : null
   }
 
   unknown_settings = flatten([
@@ -236,6 +292,7 @@ locals {
     for name, wiring in local.wiring : concat(
       [for action in concat(try(wiring.permissions.dynamodb, []), try(wiring.permissions.dynamodbIndexes, [])) : "lambda/${name}/wiring.json: dynamodb action \"${action}\"" if !can(regex("^[A-Za-z]+$", action))],
       [for method in try(wiring.permissions.manageConnections, []) : "lambda/${name}/wiring.json: manageConnections method \"${method}\"" if !contains(["POST", "GET", "DELETE"], method)],
+      [for action in try(wiring.permissions.fanOutQueue, []) : "lambda/${name}/wiring.json: fanOutQueue action \"${action}\"" if !contains(["SendMessage"], action)],
     )
   ])
 
@@ -247,10 +304,18 @@ locals {
           resources = [local.table_arn]
         }
       },
-      length(try(wiring.permissions.dynamodbIndexes, [])) == 0 ? {} : {
+      # No index, no statement: a manifest that asks for one fails the plan (a precondition above).
+      length(try(wiring.permissions.dynamodbIndexes, [])) == 0 || length(local.index_arns) == 0 ? {} : {
         TableIndexes = {
           actions   = [for action in wiring.permissions.dynamodbIndexes : "dynamodb:${action}"]
           resources = local.index_arns
+        }
+      },
+      # Shard jobs go to the fan-out queue only; without it the function fans out inline.
+      length(try(wiring.permissions.fanOutQueue, [])) == 0 || !local.fanout_enabled ? {} : {
+        FanOutQueue = {
+          actions   = [for action in wiring.permissions.fanOutQueue : "sqs:${action}"]
+          resources = [aws_sqs_queue.fanout[0].arn]
         }
       },
       length(try(wiring.permissions.manageConnections, [])) == 0 ? {} : {
@@ -353,6 +418,45 @@ module "api" {
   tags = var.tags
 }
 
+module "http_api" {
+  source = "../http-api"
+
+  create     = local.http_api_enabled
+  name       = "${var.name}-http"
+  stage_name = var.stage_name
+
+  integrations = {
+    for name in distinct([for route in values(local.http_routes) : route.integration]) : name => {
+      function_name = module.functions[name].function_name
+      invoke_arn    = module.functions[name].invoke_arn
+    }
+  }
+
+  routes = local.http_routes
+
+  # The same function as $connect's: it answers payload 2.0 requests with simple responses,
+  # reading the token from the Authorization header (Bearer).
+  authorizer = {
+    name               = "${var.name}-http-jwt"
+    function_name      = module.functions[local.authorizer_function].function_name
+    invoke_arn         = module.functions[local.authorizer_function].invoke_arn
+    result_ttl_seconds = var.http_api.authorizer_result_ttl_seconds
+  }
+
+  cors = {
+    allow_origins   = var.http_api.cors_allow_origins
+    max_age_seconds = var.http_api.cors_max_age_seconds
+  }
+
+  throttling_burst_limit       = var.http_api.throttling_burst_limit
+  throttling_rate_limit        = var.http_api.throttling_rate_limit
+  detailed_metrics_enabled     = var.api_detailed_metrics_enabled
+  access_log_retention_in_days = var.log_retention_in_days
+  access_log_kms_key_arn       = var.logs_kms_key_arn
+
+  tags = var.tags
+}
+
 module "broadcaster" {
   source = "../broadcaster"
 
@@ -408,9 +512,26 @@ module "monitoring" {
   }
 
   refusals = {
-    services             = ["wskit-${local.authorizer_function}", "wskit-connect"]
-    threshold            = var.alarm_thresholds.refusals
-    rate_limited_service = "wskit-${coalesce(local.action_router, "message")}"
+    services              = ["wskit-${local.authorizer_function}", "wskit-connect"]
+    threshold             = var.alarm_thresholds.refusals
+    rate_limited_services = [for name in distinct(concat([coalesce(local.action_router, "message")], [for route in values(local.http_routes) : route.integration])) : "wskit-${name}" if contains(local.created_functions, name)]
+  }
+
+  http_api = local.http_api_enabled ? {
+    id                     = module.http_api.api_id
+    stage                  = var.stage_name
+    server_error_threshold = var.alarm_thresholds.http_api_server_errors
+    latency_p99_ms         = var.alarm_thresholds.http_api_latency_p99_ms
+  } : null
+
+  # The message router writes what clients report (the report action).
+  client_health = local.action_router == null ? null : {
+    service                    = "wskit-${local.action_router}"
+    reconnects_per_report      = var.alarm_thresholds.client_reconnects_per_report
+    failed_connects_per_report = var.alarm_thresholds.client_failed_connects_per_report
+    rtt_p95_ms                 = var.alarm_thresholds.client_rtt_p95_ms
+    rtt_statistic              = var.alarm_thresholds.client_rtt_statistic
+    min_reports                = var.alarm_thresholds.client_min_reports
   }
 
   connections = {
@@ -431,13 +552,16 @@ module "monitoring" {
   } : null
 
   fan_out = {
-    services                  = [for name in ["message", "broadcaster"] : "wskit-${name}" if contains(local.created_functions, name)]
+    services                  = [for name in distinct(concat(["message", "broadcaster"], [for route in values(local.http_routes) : route.integration])) : "wskit-${name}" if contains(local.created_functions, name)]
     failed_delivery_threshold = var.alarm_thresholds.failed_deliveries
     throttled_threshold       = var.alarm_thresholds.management_api_throttles
     duration_p99_ms           = var.alarm_thresholds.fan_out_duration_p99_ms
   }
 
-  failure_queues = local.broadcaster_enabled ? { broadcaster = module.broadcaster.failure_queue_name } : {}
+  failure_queues = merge(
+    local.broadcaster_enabled ? { broadcaster = module.broadcaster.failure_queue_name } : {},
+    local.fanout_enabled ? { fanout = aws_sqs_queue.fanout_dead[0].name } : {},
+  )
 
   create_sns_topic      = var.create_alarm_topic && var.alarm_sns_topic_arn == null
   sns_topic_arn         = var.alarm_sns_topic_arn

@@ -33,6 +33,36 @@ output "manage_connections_arns" {
   value       = module.api.manage_connections_arns
 }
 
+output "http_api_url" {
+  description = "Base URL of the HTTP API (https://<apiId>.execute-api.<region>.amazonaws.com/<stage>): the client's httpUrl; routes /topics/{topic}/messages (Authorization: Bearer <JWT>) and /iam/topics/{topic}/messages (SigV4). Null when http_api is disabled."
+  value       = module.http_api.url
+}
+
+output "http_api_endpoint" {
+  description = "Endpoint of the HTTP API without the stage, null when disabled."
+  value       = module.http_api.api_endpoint
+}
+
+output "http_api_id" {
+  description = "ID of the HTTP API, null when disabled."
+  value       = module.http_api.api_id
+}
+
+output "http_api_execution_arn" {
+  description = "Execution ARN of the HTTP API (arn:aws:execute-api:<region>:<account>:<apiId>), null when disabled."
+  value       = module.http_api.execution_arn
+}
+
+output "http_api_iam_invoke_arns" {
+  description = "The execute-api ARNs a backend's IAM policy allows (execute-api:Invoke) to call the /iam routes, keyed by route (\"POST /iam/topics/{topic}/messages\" => arn:aws:execute-api:<region>:<account>:<apiId>/<stage>/POST/iam/topics/*/messages). Empty when disabled."
+  value       = module.http_api.iam_invoke_arns
+}
+
+output "http_api_cors_allow_origins" {
+  description = "Origins whose browser pages may call the HTTP API (its CORS configuration); empty: no CORS."
+  value       = module.http_api.cors_allow_origins
+}
+
 output "table_name" {
   description = "Name of the connections table."
   value       = module.table.table_name
@@ -54,7 +84,7 @@ output "log_retention_in_days" {
 }
 
 output "function_names" {
-  description = "Function names keyed by connect, disconnect, message, authorizer (and broadcaster when enabled)."
+  description = "Function names keyed by connect, disconnect, message, authorizer, http (with the HTTP API) and broadcaster (when enabled)."
   value       = { for key, function in module.functions : key => function.function_name if function.function_name != null }
 }
 
@@ -73,6 +103,7 @@ output "log_group_names" {
   value = merge(
     { for key, function in module.functions : key => function.log_group_name if function.log_group_name != null },
     { access = module.api.access_log_group_name },
+    module.http_api.access_log_group_name == null ? {} : { http_access = module.http_api.access_log_group_name },
   )
 }
 
@@ -119,4 +150,9 @@ output "function_code" {
 output "function_reserved_concurrency" {
   description = "Reserved concurrency of each function, keyed like function_names (-1: unreserved)."
   value       = { for key, function in module.functions : key => function.configuration.reserved_concurrent_executions if function.configuration != null }
+}
+
+output "function_tracing_modes" {
+  description = "X-Ray tracing mode of each function, keyed like function_names."
+  value       = { for key, function in module.functions : key => function.configuration.tracing_mode if function.configuration != null }
 }

@@ -31,7 +31,7 @@ variable "lambda_package_dir" {
 }
 
 variable "lambda_packages" {
-  description = "Per-function local zip paths that override lambda_package_dir, keyed by function name (connect, disconnect, message, authorizer, broadcaster)."
+  description = "Per-function local zip paths that override lambda_package_dir, keyed by function name (connect, disconnect, message, authorizer, http, broadcaster: one per wiring manifest)."
   type        = map(string)
   default     = {}
 }
@@ -73,13 +73,13 @@ variable "lambda_architecture" {
 }
 
 variable "lambda_memory_size" {
-  description = "Memory (MB) of the connect, disconnect, message and authorizer functions."
+  description = "Memory (MB) of every function but the broadcaster (connect, disconnect, message, authorizer, http)."
   type        = number
   default     = 256
 }
 
 variable "lambda_timeout" {
-  description = "Timeout (seconds) of the connect, disconnect, message and authorizer functions; API Gateway waits 29 seconds at most."
+  description = "Timeout (seconds) of every function but the broadcaster; API Gateway waits 29 seconds at most."
   type        = number
   default     = 10
 
@@ -90,15 +90,20 @@ variable "lambda_timeout" {
 }
 
 variable "reserved_concurrent_executions" {
-  description = "Reserved concurrency per function, keyed by connect, disconnect, message, authorizer or broadcaster. Absent: unreserved. A reservation is both a guarantee and a cap: reserve the message router to cap it, so a message flood cannot take the concurrency $connect and the authorizer need, and reserve those two so they always have some."
+  description = "Reserved concurrency per function, keyed by function (connect, disconnect, message, authorizer, http or broadcaster). Absent: unreserved. A reservation is both a guarantee and a cap: reserve the message router to cap it, so a message flood cannot take the concurrency $connect and the authorizer need, and reserve those two so they always have some."
   type        = map(number)
   default     = {}
 }
 
 variable "tracing_mode" {
-  description = "X-Ray tracing of the functions: Active or PassThrough."
+  description = "X-Ray tracing of every function: Active (sampled requests are traced) or PassThrough (only requests that arrive with a sampled trace header are). The environments set it from their tracing_mode variable."
   type        = string
   default     = "Active"
+
+  validation {
+    condition     = contains(["Active", "PassThrough"], var.tracing_mode)
+    error_message = "tracing_mode must be Active or PassThrough."
+  }
 }
 
 variable "log_level" {
@@ -125,7 +130,7 @@ variable "logs_kms_key_arn" {
 }
 
 variable "additional_policy_statements" {
-  description = "Extra IAM statements per function (lambda-function policy_statements format), keyed by connect, disconnect, message, authorizer or broadcaster."
+  description = "Extra IAM statements per function (lambda-function policy_statements format), keyed by function (connect, disconnect, message, authorizer, http or broadcaster)."
   type = map(map(object({
     effect    = optional(string, "Allow")
     actions   = list(string)
@@ -213,6 +218,76 @@ variable "slot_settle_seconds" {
   validation {
     condition     = var.slot_settle_seconds == null || (try(var.slot_settle_seconds >= 1 && var.slot_settle_seconds <= 900 && floor(var.slot_settle_seconds) == var.slot_settle_seconds, false))
     error_message = "slot_settle_seconds must be a whole number of seconds from 1 to 900, or null."
+  }
+}
+
+variable "fanout" {
+  description = <<-EOT
+    Big topics (docs/big-topics.md). With the broadcaster enabled, the module creates a fan-out
+    queue (and its dead-letter queue): a publish whose audience is larger than inline_limit is
+    handed to it as shard jobs that the broadcaster runs in parallel, paced together at
+    quota_percent of management_quota. Without the broadcaster every fan-out runs inline.
+    null numbers = the handlers' defaults: inline_limit 2000 (WSKIT_INLINE_FANOUT_LIMIT),
+    shard_rate 2000 deliveries/s per shard (WSKIT_FANOUT_SHARD_RATE), quota_percent 90
+    (WSKIT_FANOUT_QUOTA_PERCENT). maximum_concurrency caps the shard jobs running at once (the
+    queue's event source mapping; null = Lambda's scaling). A job that fails max_receive_count
+    times goes to the dead-letter queue, which is alarmed.
+  EOT
+  type = object({
+    enabled                   = optional(bool, true)
+    inline_limit              = optional(number)
+    shard_rate                = optional(number)
+    quota_percent             = optional(number)
+    maximum_concurrency       = optional(number)
+    message_retention_seconds = optional(number, 3600)
+    max_receive_count         = optional(number, 3)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = var.fanout.inline_limit == null || try(var.fanout.inline_limit >= 1 && var.fanout.inline_limit <= 1000000 && floor(var.fanout.inline_limit) == var.fanout.inline_limit, false)
+    error_message = "fanout.inline_limit must be a whole number of recipients from 1 to 1000000, or null (2000)."
+  }
+
+  validation {
+    condition     = var.fanout.shard_rate == null || try(var.fanout.shard_rate >= 100 && var.fanout.shard_rate <= 100000 && floor(var.fanout.shard_rate) == var.fanout.shard_rate, false)
+    error_message = "fanout.shard_rate must be a whole number of deliveries per second from 100 to 100000, or null (2000)."
+  }
+
+  validation {
+    condition     = var.fanout.quota_percent == null || try(var.fanout.quota_percent >= 1 && var.fanout.quota_percent <= 100 && floor(var.fanout.quota_percent) == var.fanout.quota_percent, false)
+    error_message = "fanout.quota_percent must be a whole percentage from 1 to 100, or null (90)."
+  }
+
+  validation {
+    condition     = var.fanout.maximum_concurrency == null || try(var.fanout.maximum_concurrency >= 2 && var.fanout.maximum_concurrency <= 1000 && floor(var.fanout.maximum_concurrency) == var.fanout.maximum_concurrency, false)
+    error_message = "fanout.maximum_concurrency must be a whole number from 2 to 1000 (what an SQS event source mapping accepts), or null."
+  }
+
+  validation {
+    condition     = try(var.fanout.message_retention_seconds >= 60 && var.fanout.message_retention_seconds <= 1209600 && floor(var.fanout.message_retention_seconds) == var.fanout.message_retention_seconds, false)
+    error_message = "fanout.message_retention_seconds must be a whole number of seconds from 60 to 1209600 (SQS's range)."
+  }
+
+  validation {
+    condition     = try(var.fanout.max_receive_count >= 1 && var.fanout.max_receive_count <= 1000 && floor(var.fanout.max_receive_count) == var.fanout.max_receive_count, false)
+    error_message = "fanout.max_receive_count must be a whole number from 1 to 1000."
+  }
+}
+
+variable "management_quota" {
+  description = "The account's API Gateway @connections quota in this Region (WSKIT_MANAGEMENT_QUOTA, WSKIT_MANAGEMENT_BURST), shared by every API: rate per second and burst. Set what AWS granted after a quota increase; handed-off fan-outs plan their shards and pace from it. null = AWS's defaults, 10000 and 5000."
+  type = object({
+    rate  = optional(number)
+    burst = optional(number)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = alltrue([for value in [var.management_quota.rate, var.management_quota.burst] : value == null || try(value >= 1 && value <= 10000000 && floor(value) == value, false)])
+    error_message = "management_quota.rate and .burst must be whole numbers from 1 to 10000000, or null (10000 and 5000)."
   }
 }
 
@@ -371,6 +446,27 @@ variable "manage_api_gateway_account" {
   default     = false
 }
 
+variable "http_api" {
+  description = <<-EOT
+    The HTTP API (see the http-api module): the httpRoutes of the wiring manifests (a topic's history and
+    publish for the client's polling fallback with a user's token, and under /iam for backends signing
+    with IAM credentials), on a stage named stage_name. enabled = false leaves it out, and the functions
+    that only answer HTTP routes with it. cors_allow_origins: origins of browser pages that call it
+    (e.g. ["https://app.example.com"]); empty: no CORS. authorizer_result_ttl_seconds: how long API Gateway
+    reuses the authorizer's decision for one Authorization header value (0: asks on every request). The
+    stage throttling protects the account like the WebSocket stage's.
+  EOT
+  type = object({
+    enabled                       = optional(bool, true)
+    cors_allow_origins            = optional(list(string), [])
+    cors_max_age_seconds          = optional(number, 3600)
+    authorizer_result_ttl_seconds = optional(number, 0)
+    throttling_burst_limit        = optional(number, 200)
+    throttling_rate_limit         = optional(number, 100)
+  })
+  default = {}
+}
+
 ################################################################################
 # Table
 ################################################################################
@@ -502,7 +598,11 @@ variable "alarm_thresholds" {
     dynamodb_throttles (0), dynamodb_system_errors (0), failed_deliveries (10 per sender),
     management_api_throttles (10 answers 429 per sender), fan_out_duration_p99_ms (10000),
     refusals (the spike alarm on authorizer + $connect refusals; 100), api_execution_errors (1),
-    integration_latency_p99_ms (5000), iterator_age_ms (60000).
+    integration_latency_p99_ms (5000), iterator_age_ms (60000), http_api_server_errors (HTTP API 5xx; 1),
+    http_api_latency_p99_ms (5000). Client health, from the clients' reports (each only with at least
+    client_min_reports (20) reports in the period): client_reconnects_per_report (0.1),
+    client_failed_connects_per_report (0.1), client_rtt_p95_ms (1000: the client_rtt_statistic, p50, of
+    the clients' p95 round trip).
   EOT
   type = object({
     faults                     = optional(number, 0)
@@ -518,6 +618,14 @@ variable "alarm_thresholds" {
     api_execution_errors       = optional(number, 1)
     integration_latency_p99_ms = optional(number, 5000)
     iterator_age_ms            = optional(number, 60000)
+    http_api_server_errors     = optional(number, 1)
+    http_api_latency_p99_ms    = optional(number, 5000)
+
+    client_reconnects_per_report      = optional(number, 0.1)
+    client_failed_connects_per_report = optional(number, 0.1)
+    client_rtt_p95_ms                 = optional(number, 1000)
+    client_rtt_statistic              = optional(string, "p50")
+    client_min_reports                = optional(number, 20)
   })
   default = {}
 }

@@ -95,8 +95,58 @@ run "dev_settings" {
   }
 
   assert {
-    condition     = toset(keys(output.function_names)) == toset(["connect", "disconnect", "message", "authorizer"])
-    error_message = "The broadcaster is off unless enabled."
+    condition     = toset(keys(output.function_names)) == toset(["connect", "disconnect", "message", "authorizer", "http"])
+    error_message = "The broadcaster is off unless enabled; the HTTP API's function is on."
+  }
+
+  assert {
+    condition     = output.http_api_url == "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/dev" && length(output.http_api_iam_invoke_arns) == 2
+    error_message = "The environment publishes the HTTP API's base URL and the ARNs backends need for its /iam routes."
+  }
+
+  assert {
+    condition     = toset(values(module.websocket.function_tracing_modes)) == toset(["PassThrough"])
+    error_message = "dev: every function's tracing is PassThrough, from the one tracing_mode variable."
+  }
+
+  assert {
+    condition = (
+      module.websocket.settings.frame_rate_limit == "240" && module.websocket.settings.publish_rate_limit == "200" &&
+      module.websocket.settings.rate_limit_window_seconds == "10" && module.websocket.settings.history_retention_seconds == "3600" &&
+      module.websocket.settings.history_max_messages == "1000"
+    )
+    error_message = "dev: its rate limits and history retention reach the settings."
+  }
+
+  assert {
+    condition     = module.websocket.http_api_cors_allow_origins == toset(["http://localhost:5173", "http://localhost:3000"])
+    error_message = "dev: the HTTP API's CORS origins are the environment's."
+  }
+}
+
+run "settings_an_operator_tunes" {
+  command = plan
+
+  variables {
+    tracing_mode                = "Active"
+    rate_limits                 = { frames_per_connection = 30, publishes_per_user = 5, window_seconds = 60 }
+    history                     = { retention_seconds = 0, max_messages = 1 }
+    http_api_cors_allow_origins = ["https://ops.example.com"]
+    management_quota            = { rate = 30000, burst = 15000 }
+    fanout                      = { inline_limit = 5000 }
+  }
+
+  assert {
+    condition = (
+      toset(values(module.websocket.function_tracing_modes)) == toset(["Active"]) &&
+      module.websocket.settings.frame_rate_limit == "30" && module.websocket.settings.publish_rate_limit == "5" && module.websocket.settings.rate_limit_window_seconds == "60" &&
+      module.websocket.settings.history_retention_seconds == "0" && module.websocket.settings.history_max_messages == "1" &&
+      module.websocket.http_api_cors_allow_origins == toset(["https://ops.example.com"]) &&
+      module.websocket.settings.tracing == "on" &&
+      module.websocket.settings.management_quota == "30000" && module.websocket.settings.management_burst == "15000" &&
+      module.websocket.settings.inline_fanout_limit == "5000"
+    )
+    error_message = "tracing_mode, rate_limits, history, http_api_cors_allow_origins, management_quota and fanout reach the module."
   }
 }
 
@@ -120,7 +170,7 @@ run "functions_from_uploaded_artifacts" {
     lambda_artifacts = {
       bucket     = "wskit-artifacts-123456789012-eu-west-1"
       key_prefix = "wskit/0.2.0/"
-      versions   = { connect = "v1", disconnect = "v2", message = "v3", authorizer = "v4" }
+      versions   = { connect = "v1", disconnect = "v2", message = "v3", authorizer = "v4", http = "v5" }
     }
   }
 

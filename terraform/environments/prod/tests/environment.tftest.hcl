@@ -95,8 +95,53 @@ run "prod_settings" {
   }
 
   assert {
-    condition     = toset(keys(output.function_names)) == toset(["connect", "disconnect", "message", "authorizer"])
-    error_message = "The broadcaster is off unless enabled."
+    condition     = toset(keys(output.function_names)) == toset(["connect", "disconnect", "message", "authorizer", "http"])
+    error_message = "The broadcaster is off unless enabled; the HTTP API's function is on."
+  }
+
+  assert {
+    condition     = output.http_api_url == "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/live" && length(output.http_api_iam_invoke_arns) == 2
+    error_message = "The environment publishes the HTTP API's base URL and the ARNs backends need for its /iam routes."
+  }
+
+  assert {
+    condition     = toset(values(module.websocket.function_tracing_modes)) == toset(["Active"])
+    error_message = "prod: every function's tracing is Active, from the one tracing_mode variable."
+  }
+
+  assert {
+    condition = (
+      module.websocket.settings.frame_rate_limit == "120" && module.websocket.settings.publish_rate_limit == "100" &&
+      module.websocket.settings.rate_limit_window_seconds == "10" && module.websocket.settings.history_retention_seconds == "600" &&
+      module.websocket.settings.history_max_messages == "1000"
+    )
+    error_message = "prod: its rate limits and history retention reach the settings."
+  }
+
+  assert {
+    condition     = module.websocket.http_api_cors_allow_origins == toset([])
+    error_message = "prod: the HTTP API's CORS origins are the environment's."
+  }
+}
+
+run "settings_an_operator_tunes" {
+  command = plan
+
+  variables {
+    tracing_mode                = "PassThrough"
+    rate_limits                 = { frames_per_connection = 30, publishes_per_user = 5, window_seconds = 60 }
+    history                     = { retention_seconds = 0, max_messages = 1 }
+    http_api_cors_allow_origins = ["https://ops.example.com"]
+  }
+
+  assert {
+    condition = (
+      toset(values(module.websocket.function_tracing_modes)) == toset(["PassThrough"]) &&
+      module.websocket.settings.frame_rate_limit == "30" && module.websocket.settings.publish_rate_limit == "5" && module.websocket.settings.rate_limit_window_seconds == "60" &&
+      module.websocket.settings.history_retention_seconds == "0" && module.websocket.settings.history_max_messages == "1" &&
+      module.websocket.http_api_cors_allow_origins == toset(["https://ops.example.com"])
+    )
+    error_message = "tracing_mode, rate_limits, history and http_api_cors_allow_origins reach the module."
   }
 }
 
@@ -120,7 +165,7 @@ run "functions_from_uploaded_artifacts" {
     lambda_artifacts = {
       bucket     = "wskit-artifacts-123456789012-eu-west-1"
       key_prefix = "wskit/0.2.0/"
-      versions   = { connect = "v1", disconnect = "v2", message = "v3", authorizer = "v4" }
+      versions   = { connect = "v1", disconnect = "v2", message = "v3", authorizer = "v4", http = "v5" }
     }
   }
 
@@ -134,7 +179,7 @@ run "message_router_is_capped_and_connect_is_reserved" {
   command = plan
 
   assert {
-    condition     = module.websocket.function_reserved_concurrency == { message = 400, connect = 100, authorizer = 100, disconnect = -1 }
+    condition     = module.websocket.function_reserved_concurrency == { message = 400, connect = 100, authorizer = 100, disconnect = -1, http = -1 }
     error_message = "The message router has a cap and $connect and the authorizer a guaranteed share."
   }
 }

@@ -30,8 +30,15 @@ variables {
     service = "wskit-authorizer"
   }
   refusals = {
-    services             = ["wskit-authorizer", "wskit-connect"]
-    rate_limited_service = "wskit-message"
+    services              = ["wskit-authorizer", "wskit-connect"]
+    rate_limited_services = ["wskit-message", "wskit-http"]
+  }
+  http_api = {
+    id    = "h1t2t3p4a5"
+    stage = "test"
+  }
+  client_health = {
+    service = "wskit-message"
   }
   connections = {
     connect_service     = "wskit-connect"
@@ -236,6 +243,8 @@ run "dashboard_shows_what_operators_look_at" {
   assert {
     condition = output.dashboard_widget_titles == tolist([
       "Connections and messages (per minute)", "API errors (IntegrationError includes $connect refusals by design)", "Integration latency",
+      "HTTP API requests and errors (per minute; 4xx are answers by design)", "HTTP API latency (ms)",
+      "Clients: reconnects and failed connects per report", "Clients: round trip (ms) over the reporting clients", "Clients: time in each connection quality (%)", "Clients: reports, messages received and gaps (per 5 minutes)",
       "Connections opened and closed (per minute)", "Open connections, upper bound (opened per 2 h bucket)",
       "Refusals by design (per minute): tokens refused, per-user cap, rate limit",
       "Faults (any is a page)",
@@ -244,14 +253,18 @@ run "dashboard_shows_what_operators_look_at" {
       "Fan-out deliveries (per minute)", "Management API: throttled (429) and retries", "Fan-out duration (ms)",
       "Broadcaster iterator age", "Failure queue depth",
     ])
-    error_message = "The dashboard covers connections, refusals, faults, the functions, the table, fan-out and the broadcaster."
+    error_message = "The dashboard covers both APIs, the clients' health, connections, refusals, faults, the functions, the table, fan-out and the broadcaster."
   }
 
   assert {
     condition = toset(flatten([
-      for widget in jsondecode(aws_cloudwatch_dashboard.this[0].dashboard_body).widgets : [for metric in widget.properties.metrics : "${metric[0]} ${metric[1]}"]
+      for widget in jsondecode(aws_cloudwatch_dashboard.this[0].dashboard_body).widgets : [for metric in widget.properties.metrics : "${metric[0]} ${metric[1]}" if length(metric) > 1]
       ])) == toset([
       "AWS/ApiGateway ConnectCount", "AWS/ApiGateway MessageCount", "AWS/ApiGateway ClientError", "AWS/ApiGateway ExecutionError", "AWS/ApiGateway IntegrationError", "AWS/ApiGateway IntegrationLatency",
+      "AWS/ApiGateway Count", "AWS/ApiGateway 4xx", "AWS/ApiGateway 5xx", "AWS/ApiGateway Latency",
+      "wskit/wskit-test ClientReports", "wskit/wskit-test ClientReconnects", "wskit/wskit-test ClientFailedConnects", "wskit/wskit-test ClientRttP95", "wskit/wskit-test ClientRttP50",
+      "wskit/wskit-test ClientQualityGood", "wskit/wskit-test ClientQualityDegraded", "wskit/wskit-test ClientQualityPoor",
+      "wskit/wskit-test ClientMessagesReceived", "wskit/wskit-test ClientRecoveredGaps", "wskit/wskit-test ClientUnrecoveredGaps",
       "wskit/wskit-test Connected", "AWS/Lambda Invocations",
       "wskit/wskit-test Refused", "wskit/wskit-test Allowed", "wskit/wskit-test RateLimited",
       "wskit/wskit-test Faults", "wskit/wskit-test JwksUnavailable",
@@ -270,6 +283,133 @@ run "dashboard_shows_what_operators_look_at" {
     ]) == 7200
     error_message = "The open-connections bound sums connects over API Gateway's 2-hour connection lifetime."
   }
+
+  assert {
+    condition = alltrue(flatten([
+      for widget in jsondecode(aws_cloudwatch_dashboard.this[0].dashboard_body).widgets : [
+        for metric in widget.properties.metrics : try(metric[2] == "Service" && metric[3] == "wskit-message" && length(metric) <= 5, false) if try(metric[0] == "wskit/wskit-test" && startswith(metric[1], "Client"), false)
+      ]
+    ]))
+    error_message = "The client health row reads the [Service] dimension set of the message router (every client version together)."
+  }
+
+  assert {
+    condition = alltrue([
+      for row in [[0, 3], [3, 5], [5, 9], [9, 13]] :
+      sum([for widget in slice(jsondecode(aws_cloudwatch_dashboard.this[0].dashboard_body).widgets, row[0], row[1]) : widget.width]) == 24
+    ])
+    error_message = "The WebSocket API, the HTTP API, the clients and the connections each fill a row of their own (24 columns)."
+  }
+}
+
+run "http_api_alarms_on_server_errors_and_latency" {
+  command = plan
+
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.http_api_server_errors[0].namespace == "AWS/ApiGateway" &&
+      aws_cloudwatch_metric_alarm.http_api_server_errors[0].metric_name == "5xx" &&
+      aws_cloudwatch_metric_alarm.http_api_server_errors[0].dimensions == tomap({ ApiId = "h1t2t3p4a5", Stage = "test" }) &&
+      aws_cloudwatch_metric_alarm.http_api_server_errors[0].threshold == 1 &&
+      aws_cloudwatch_metric_alarm.http_api_server_errors[0].comparison_operator == "GreaterThanOrEqualToThreshold"
+    )
+    error_message = "Any 5xx of the HTTP API's stage pages by default."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.http_api_latency[0].metric_name == "Latency" && aws_cloudwatch_metric_alarm.http_api_latency[0].extended_statistic == "p99" && aws_cloudwatch_metric_alarm.http_api_latency[0].threshold == 5000
+    error_message = "p99 latency of the HTTP API over 5 s raises an alarm."
+  }
+
+  assert {
+    condition     = !anytrue([for alarm in output.alarm_names : strcontains(alarm, "4xx")])
+    error_message = "4xx are answers by design (401, 403, 404, 413, 429): never alarmed."
+  }
+}
+
+run "client_health_alarms_on_rates_and_round_trip" {
+  command = plan
+
+  assert {
+    condition     = toset(keys(aws_cloudwatch_metric_alarm.client_rate)) == toset(["reconnects", "failed-connects"]) && length(aws_cloudwatch_metric_alarm.client_rtt) == 1
+    error_message = "Reconnects, failed connects and the round trip are alarmed."
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for key, alarm in aws_cloudwatch_metric_alarm.client_rate : [
+        for query in alarm.metric_query : query.metric[0].namespace == "wskit/wskit-test" && query.metric[0].dimensions == tomap({ Service = "wskit-message" }) && query.metric[0].stat == "Sum" if length(query.metric) > 0
+      ]
+    ]))
+    error_message = "The client alarms read sums of the [Service] dimension set (every client version together)."
+  }
+
+  assert {
+    condition = (
+      toset([for query in aws_cloudwatch_metric_alarm.client_rate["reconnects"].metric_query : query.metric[0].metric_name if length(query.metric) > 0]) == toset(["ClientReports", "ClientReconnects"]) &&
+      toset([for query in aws_cloudwatch_metric_alarm.client_rate["failed-connects"].metric_query : query.metric[0].metric_name if length(query.metric) > 0]) == toset(["ClientReports", "ClientFailedConnects"])
+    )
+    error_message = "Each rate divides its counter by the reports."
+  }
+
+  assert {
+    condition = alltrue([
+      for alarm in aws_cloudwatch_metric_alarm.client_rate :
+      one([for query in alarm.metric_query : query.expression if query.return_data == true]) == "IF(reports >= 20, FILL(events, 0) / reports, 0)"
+    ])
+    error_message = "A rate counts only with at least 20 reports in the period (default), a missing counter as 0."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.client_rate["reconnects"].threshold == 0.1 && aws_cloudwatch_metric_alarm.client_rate["failed-connects"].threshold == 0.1 && aws_cloudwatch_metric_alarm.client_rate["reconnects"].comparison_operator == "GreaterThanThreshold"
+    error_message = "Above 0.1 reconnects or failed connects per report by default."
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.client_rtt[0].threshold == 1000 &&
+      one([for query in aws_cloudwatch_metric_alarm.client_rtt[0].metric_query : query.expression if query.return_data == true]) == "IF(samples >= 20, p95, 0)" &&
+      toset([for query in aws_cloudwatch_metric_alarm.client_rtt[0].metric_query : "${query.id} ${query.metric[0].metric_name} ${query.metric[0].stat}" if length(query.metric) > 0]) == toset(["p95 ClientRttP95 p50", "samples ClientRttP95 SampleCount"])
+    )
+    error_message = "The round-trip alarm compares the median reporting client's p95 (ClientRttP95, p50) with 1000 ms, once 20 clients reported."
+  }
+}
+
+run "client_health_thresholds_are_inputs" {
+  command = plan
+
+  variables {
+    client_health = {
+      service                    = "wskit-router"
+      reconnects_per_report      = 0.3
+      failed_connects_per_report = 0.4
+      rtt_p95_ms                 = 2000
+      rtt_statistic              = "p90"
+      min_reports                = 5
+    }
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.client_rate["reconnects"].threshold == 0.3 &&
+      aws_cloudwatch_metric_alarm.client_rate["failed-connects"].threshold == 0.4 &&
+      aws_cloudwatch_metric_alarm.client_rtt[0].threshold == 2000 &&
+      one([for query in aws_cloudwatch_metric_alarm.client_rtt[0].metric_query : query.metric[0].stat if length(query.metric) > 0 && query.id == "p95"]) == "p90" &&
+      one([for query in aws_cloudwatch_metric_alarm.client_rtt[0].metric_query : query.expression if query.return_data == true]) == "IF(samples >= 5, p95, 0)" &&
+      alltrue([for query in aws_cloudwatch_metric_alarm.client_rtt[0].metric_query : query.metric[0].dimensions.Service == "wskit-router" if length(query.metric) > 0])
+    )
+    error_message = "The service, thresholds, statistic and minimum reports come from client_health."
+  }
+}
+
+run "client_rtt_statistic_must_be_a_percentile" {
+  command = plan
+
+  variables {
+    client_health = { service = "wskit-message", rtt_statistic = "Average" }
+  }
+
+  expect_failures = [var.client_health]
 }
 
 run "optional_parts_are_omitted" {
@@ -283,6 +423,8 @@ run "optional_parts_are_omitted" {
     stream           = null
     failure_queues   = {}
     fan_out          = null
+    http_api         = null
+    client_health    = null
     create_sns_topic = false
   }
 
@@ -292,7 +434,7 @@ run "optional_parts_are_omitted" {
   }
 
   assert {
-    condition     = length(aws_cloudwatch_metric_alarm.jwks_unavailable) == 0 && length(aws_cloudwatch_metric_alarm.refusals) == 0 && length(aws_cloudwatch_metric_alarm.table) == 0 && length(aws_cloudwatch_metric_alarm.iterator_age) == 0 && length(aws_cloudwatch_metric_alarm.failure_queue) == 0
+    condition     = length(aws_cloudwatch_metric_alarm.jwks_unavailable) == 0 && length(aws_cloudwatch_metric_alarm.refusals) == 0 && length(aws_cloudwatch_metric_alarm.table) == 0 && length(aws_cloudwatch_metric_alarm.iterator_age) == 0 && length(aws_cloudwatch_metric_alarm.failure_queue) == 0 && length(aws_cloudwatch_metric_alarm.http_api_server_errors) == 0 && length(aws_cloudwatch_metric_alarm.client_rate) == 0 && length(aws_cloudwatch_metric_alarm.client_rtt) == 0
     error_message = "Alarms for absent parts are not created."
   }
 

@@ -21,7 +21,7 @@ output "table_name" {
   value       = module.connections_table.table_name
 }
 
-output "index_arns" {
-  description = "Index ARNs for IAM statements."
-  value       = module.connections_table.index_arns
+output "table_arn" {
+  description = "ARN for IAM statements (the table has no secondary index)."
+  value       = module.connections_table.table_arn
 }

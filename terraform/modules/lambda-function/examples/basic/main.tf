@@ -26,14 +26,12 @@ module "connect" {
     WSKIT_LOG_LEVEL                = "INFO"
   }
 
+  # What lambda/connect/wiring.json lists: the connection, the user's item (its slots) and
+  # the reclaim of stale slots, all on the table itself (it has no secondary index).
   policy_statements = {
-    WriteConnection = {
-      actions   = ["dynamodb:PutItem", "dynamodb:DeleteItem"]
+    Connections = {
+      actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"]
       resources = [var.table_arn]
-    }
-    CountUserConnections = {
-      actions   = ["dynamodb:Query"]
-      resources = ["${var.table_arn}/index/byUser"]
     }
   }
 

@@ -36,6 +36,15 @@ module "monitoring" {
     operations = ["PutItem", "DeleteItem", "Query"]
   }
 
+  # The HTTP API's 5xx and latency, and what clients report through the message router.
+  http_api = {
+    id    = "f6g7h8i9j0"
+    stage = "example"
+  }
+  client_health = {
+    service = "wskit-message"
+  }
+
   create_sns_topic      = true
   alarm_email_addresses = ["oncall@example.com"]
 }
