@@ -183,7 +183,6 @@ describe('against the local gateway (real handler bundles)', () => {
       const due = started + seq * 10;
       await sleep(Math.max(1, due - Date.now()));
     }
-    const elapsed = Date.now() - started;
     const results = await Promise.allSettled(acks);
     const sent = seq;
     expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
@@ -195,8 +194,6 @@ describe('against the local gateway (real handler bundles)', () => {
     expect(rotations.subscriber).toBeGreaterThanOrEqual(2);
     expect(drops).toEqual([]);
     expect(subscriber.stats.duplicatesDropped).toBeGreaterThan(0); // the overlap delivered copies, suppressed by mid
-    // what this machine achieved, for the record
-    console.info(`rotation under load: ${sent} messages in ${elapsed} ms (${Math.round((sent * 1000) / elapsed)}/s), rotations ${JSON.stringify(rotations)}, duplicates dropped ${subscriber.stats.duplicatesDropped}`);
   });
 
   test('hello, requests, typed errors, and one server subscription however many handlers', async () => {
