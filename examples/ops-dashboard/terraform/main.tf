@@ -48,7 +48,7 @@ resource "aws_dynamodb_table" "metrics" {
 module "websocket" {
   # How another team pins the module: a git source at a release tag (the repository's checks
   # rewrite it to the local module, so this root validates and applies against this tree).
-  source = "git::https://github.com/<org>/wskit.git//terraform/modules/websocket-service?ref=v0.1.0"
+  source = "git::https://github.com/<org>/wskit.git//terraform/modules/websocket-service?ref=v0.2.0"
 
   name               = var.name
   stage_name         = "live"
@@ -77,7 +77,7 @@ data "aws_sqs_queue" "broadcast_source" {
 }
 
 module "coalescer" {
-  source = "git::https://github.com/<org>/wskit.git//terraform/modules/lambda-function?ref=v0.1.0"
+  source = "git::https://github.com/<org>/wskit.git//terraform/modules/lambda-function?ref=v0.2.0"
 
   function_name         = "${var.name}-coalescer"
   description           = "Coalesces each metrics stream batch into one METRICS_UPDATE per service"
@@ -102,7 +102,7 @@ module "coalescer" {
 # bisect, partial batch failures, a failure queue) and grants its role the stream reads. A
 # second of samples per batch: one update per service per second.
 module "metrics_stream" {
-  source = "git::https://github.com/<org>/wskit.git//terraform/modules/broadcaster?ref=v0.1.0"
+  source = "git::https://github.com/<org>/wskit.git//terraform/modules/broadcaster?ref=v0.2.0"
 
   name               = "${var.name}-metrics"
   function_name      = module.coalescer.function_name

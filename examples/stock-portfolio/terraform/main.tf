@@ -70,7 +70,7 @@ resource "aws_dynamodb_table" "portfolios" {
 module "websocket" {
   # How another team pins the module: a git source at a release tag (the repository's checks
   # rewrite it to the local module, so this root validates and applies against this tree).
-  source = "git::https://github.com/<org>/wskit.git//terraform/modules/websocket-service?ref=v0.1.0"
+  source = "git::https://github.com/<org>/wskit.git//terraform/modules/websocket-service?ref=v0.2.0"
 
   name               = var.name
   stage_name         = "live"
@@ -103,7 +103,7 @@ module "websocket" {
 }
 
 module "portfolio_stream" {
-  source = "git::https://github.com/<org>/wskit.git//terraform/modules/broadcaster?ref=v0.1.0"
+  source = "git::https://github.com/<org>/wskit.git//terraform/modules/broadcaster?ref=v0.2.0"
 
   name          = "${var.name}-portfolios"
   function_name = module.websocket.function_names["broadcaster"]
