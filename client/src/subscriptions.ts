@@ -152,7 +152,10 @@ export class Subscriptions {
         (ack) => {
           if (link.topics.get(topic) !== 'subscribing') return;
           link.topics.set(topic, 'subscribed');
-          if (this.#streams.get(topic) === stream) this.#acked(topic, stream, ack as AckReply);
+          // The topic's handlers may have gone and come back while this was in flight: the
+          // server subscription now serves the stream that is current, whichever asked for it.
+          const current = this.#streams.get(topic);
+          if (current) this.#acked(topic, current, ack as AckReply);
           if (link === this.host.active()) this.resolveWaiters(topic);
           return this.reconcile(link, topic);
         },

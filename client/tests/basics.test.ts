@@ -1,7 +1,7 @@
 import WebSocket from 'ws';
 import { connect, WskitError, type WskitClient } from '../src';
 import { makeToken, TestServer } from './support/test-server';
-import { sleep } from './support/wait';
+import { sleep, waitFor } from './support/wait';
 
 describe('client basics (own protocol server)', () => {
   let server: TestServer;
@@ -31,6 +31,23 @@ describe('client basics (own protocol server)', () => {
     expect(Date.now() - started).toBeLessThan(2000);
     await expect(client.request('subscribe', { topic: 'public:a' })).resolves.toMatchObject({ type: 'ack' });
     expect(client.state).toBe('open');
+  });
+
+  test("a topic's last handler removed and another added while its subscribe is in flight: the new one gets the messages", async () => {
+    const client = open();
+    await client.whenOpen();
+    const got: string[] = [];
+    const first = client.subscribe<string>('public:toggle', () => got.push('first'));
+    first(); // before the ack: the subscribe is still in flight
+    const second = client.subscribe<string>('public:toggle', (data) => got.push(data));
+    await second.ready;
+    await waitFor(() => server.subscribers('public:toggle').length === 1, 'the server subscription');
+    server.publishMessage('public:toggle', 'one');
+    server.publishMessage('public:toggle', 'two');
+    await waitFor(() => got.length >= 2, 'two messages', 3000);
+    expect(got).toEqual(['one', 'two']);
+    const sent = server.connections[0]!.actions.filter((action) => action === 'subscribe' || action === 'unsubscribe');
+    expect(sent).toEqual(['subscribe']);
   });
 
   test('bad arguments fail fast with a message that says what to do', () => {
