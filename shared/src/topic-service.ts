@@ -15,10 +15,10 @@ import { PayloadTooLargeError } from './errors';
 import { PublishWindowExceeded, type TopicHistory } from './history';
 import type { Logger } from './logger';
 import { TopicPublisher, type PublishOutcome } from './publisher';
-import type { RateLimiter } from './rate-limit';
+import { RateLimiter } from './rate-limit';
 import type { MessageSender } from './sender/message-sender';
 import type { ConnectionStore } from './store';
-import type { SubscriberCache } from './subscriber-cache';
+import { SubscriberCache } from './subscriber-cache';
 
 /** A request the protocol refuses, with its error code (and when to retry, for RATE_LIMITED). */
 export class Refusal extends Error {
@@ -47,6 +47,15 @@ export interface TopicServiceOptions {
   fanOut?: FanOutSettings;
 }
 
+/** What a function that serves topics over the one table builds its TopicService from. */
+export interface TableTopicServiceOptions extends Pick<TopicServiceOptions, 'store' | 'history' | 'publicPrefixes' | 'rateLimits' | 'clockToleranceSeconds' | 'fanOut'> {
+  tableName: string;
+  /** The logger of the moment (the invocation's), for a rate-limit check the table could not answer. */
+  logger: () => Logger;
+  /** What such a check lets through, for that log line: a WebSocket frame or an HTTP request. */
+  unit: 'frame' | 'request';
+}
+
 export interface PublishContext {
   sender: MessageSender;
   logger: Logger;
@@ -54,6 +63,23 @@ export interface PublishContext {
 
 export class TopicService {
   constructor(private readonly options: TopicServiceOptions) {}
+
+  /**
+   * The service the message and http functions run: rate limits and subscriber lists in the
+   * same table. A rate-limit check the table cannot answer lets the frame or request through,
+   * with a warning (failing open keeps users working through a table incident).
+   */
+  static overTable(options: TableTopicServiceOptions): TopicService {
+    const { tableName, logger, unit, ...rest } = options;
+    return new TopicService({
+      ...rest,
+      limiter: new RateLimiter({
+        tableName,
+        onError: (error) => logger().warn(`rate limit not checked: the table could not be reached; the ${unit} is let through`, { error }),
+      }),
+      subscribers: new SubscriberCache({ tableName }),
+    });
+  }
 
   /** The rate-limit key and label of a caller's publishes. */
   private static publisherKey(caller: Caller): string {

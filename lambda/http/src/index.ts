@@ -15,11 +15,9 @@ import {
   ConfigError,
   ConnectionStore,
   MessageSender,
-  RateLimiter,
   Refusal,
   TopicHistory,
   TopicService,
-  SubscriberCache,
   continueTrace,
   fanOutSettingsFromEnv,
   publishAckFields,
@@ -51,21 +49,18 @@ const settings = lazy(() => ({
   fanOut: fanOutSettingsFromEnv(),
 }));
 const store = lazy(() => new ConnectionStore({ tableName: settings().tableName, logger: scope.logger() }));
-const service = lazy(
-  () =>
-    new TopicService({
-      store: store(),
-      history: new TopicHistory({ tableName: settings().tableName, settings: settings().history }),
-      limiter: new RateLimiter({
-        tableName: settings().tableName,
-        onError: (error) => scope.logger().warn('rate limit not checked: the table could not be reached; the request is let through', { error }),
-      }),
-      publicPrefixes: settings().publicPrefixes,
-      rateLimits: settings().rateLimits,
-      clockToleranceSeconds: settings().clockToleranceSeconds,
-      subscribers: new SubscriberCache({ tableName: settings().tableName }),
-      fanOut: settings().fanOut,
-    }),
+const service = lazy(() =>
+  TopicService.overTable({
+    tableName: settings().tableName,
+    store: store(),
+    history: new TopicHistory({ tableName: settings().tableName, settings: settings().history }),
+    logger: () => scope.logger(),
+    unit: 'request',
+    publicPrefixes: settings().publicPrefixes,
+    rateLimits: settings().rateLimits,
+    clockToleranceSeconds: settings().clockToleranceSeconds,
+    fanOut: settings().fanOut,
+  }),
 );
 
 /** PostToConnection calls in flight at once while publishing. */

@@ -20,12 +20,10 @@ import {
   ConnectionNotFoundError,
   ConnectionStore,
   MessageSender,
-  RateLimiter,
   Refusal,
   SubscriptionLimitError,
   TopicHistory,
   TopicService,
-  SubscriberCache,
   continueTrace,
   fanOutSettingsFromEnv,
   publishAckFields,
@@ -82,21 +80,18 @@ const settings = lazy(() => {
 });
 const store = lazy(() => new ConnectionStore({ tableName: settings().tableName, maxTopicsPerConnection: settings().maxTopicsPerConnection, logger: scope.logger() }));
 const history = lazy(() => new TopicHistory({ tableName: settings().tableName, settings: settings().history }));
-const service = lazy(
-  () =>
-    new TopicService({
-      store: store(),
-      history: history(),
-      limiter: new RateLimiter({
-        tableName: settings().tableName,
-        onError: (error) => scope.logger().warn('rate limit not checked: the table could not be reached; the frame is let through', { error }),
-      }),
-      publicPrefixes: settings().publicPrefixes,
-      rateLimits: settings().rateLimits,
-      clockToleranceSeconds: settings().clockToleranceSeconds,
-      subscribers: new SubscriberCache({ tableName: settings().tableName }),
-      fanOut: settings().fanOut,
-    }),
+const service = lazy(() =>
+  TopicService.overTable({
+    tableName: settings().tableName,
+    store: store(),
+    history: history(),
+    logger: () => scope.logger(),
+    unit: 'frame',
+    publicPrefixes: settings().publicPrefixes,
+    rateLimits: settings().rateLimits,
+    clockToleranceSeconds: settings().clockToleranceSeconds,
+    fanOut: settings().fanOut,
+  }),
 );
 
 /** PostToConnection calls in flight at once while publishing. */
