@@ -48,16 +48,23 @@ interface Stream {
   timer?: ReturnType<typeof setTimeout>;
   /** Fetches in a row that found the hole still open (a message assigned but not yet stored). */
   misses: number;
+  /** When the hole being fetched was first found still open (ms), until it fills. */
+  holeSince?: number;
   /** The server does not number this topic's messages. */
   legacy?: boolean;
 }
 
 /**
- * Hole fetches that may find it still open before its messages count as lost. They wait
- * reorderWaitMs, then twice that, and so on: with the default 1 s, 1 + 2 + 4 + 8 s, longer
- * than a server takes to store a message it has numbered or give it up (see TopicHistory).
+ * Hole fetches that may find it still open, with the server saying nothing more is coming
+ * (`complete`), before its messages count as lost. They wait reorderWaitMs, then twice that,
+ * and so on. A server that answers `complete: false` is still writing a message it numbered
+ * (it settles such a gap within 10 s, see TopicHistory): those answers are not misses, and
+ * the client asks again, at most YOUNG_GAP_RETRY_MS apart, until the hole is GIVE_UP_MS old.
  */
 const MAX_MISSES = 4;
+const YOUNG_GAP_RETRY_MS = 1000;
+/** A hole older than this is given up whatever the server says: three times its settle time. */
+const GIVE_UP_MS = 30_000;
 
 const retryable = (code: string) => code === 'TIMEOUT' || code === 'RATE_LIMITED' || code === 'INTERNAL';
 const lostWithLink = (code: string) => code === 'CONNECTION_LOST' || code === 'CLOSED' || code === 'NOT_CONNECTED' || code === 'TOKEN_EXPIRED';
@@ -295,6 +302,7 @@ export class Subscriptions {
       stream.buffer.delete(next.seq);
       stream.last = next.seq;
       stream.misses = 0;
+      stream.holeSince = undefined;
       if (this.#streams.get(topic) !== stream) return added;
       this.#deliver(next);
     }
@@ -323,6 +331,7 @@ export class Subscriptions {
     if (cursor <= to) gap(cursor, to);
     stream.last = Math.max(stream.last!, to);
     stream.misses = 0;
+    stream.holeSince = undefined;
     this.#accept(topic, stream, []);
   }
 
@@ -379,6 +388,7 @@ export class Subscriptions {
     let recovered = 0;
     let lost = false;
     let retryInMs: number | undefined;
+    let young = false;
     try {
       for (let since = stream.last; ; ) {
         const reply = await this.host.history(topic, since, this.options.pageSize);
@@ -396,6 +406,8 @@ export class Subscriptions {
           }
         }
         recovered += this.#accept(topic, stream, messages);
+        // Nothing more yet, but the server is not done: a message it numbered is being written.
+        young = reply.complete === false && messages.length === 0;
         if (messages.length === 0 || reply.complete !== false) break;
         since = messages[messages.length - 1]!.seq;
       }
@@ -424,7 +436,18 @@ export class Subscriptions {
     if (stream.buffer.size > 0 || stream.last! < stream.target) {
       // Still a hole after asking the server: the message may be assigned and not yet
       // stored. Ask again a few times, waiting longer each time, then report it lost.
-      if (++stream.misses > MAX_MISSES) {
+      const now = Date.now();
+      stream.holeSince ??= now;
+      if (young && now - stream.holeSince < GIVE_UP_MS) {
+        if (!stream.timer) {
+          stream.timer = setTimeout(() => {
+            stream.timer = undefined;
+            void this.#fetch(topic, stream);
+          }, Math.min(YOUNG_GAP_RETRY_MS, this.options.reorderWaitMs * 2 ** stream.misses));
+        }
+        return;
+      }
+      if (++stream.misses > MAX_MISSES || now - stream.holeSince >= GIVE_UP_MS) {
         const firstHeld = Math.min(...stream.buffer.keys());
         this.#skipTo(topic, stream, Number.isFinite(firstHeld) ? firstHeld - 1 : stream.target, 'unavailable');
       } else if (!stream.timer) {

@@ -140,6 +140,25 @@ describe('recovery details (own protocol server)', () => {
     expect(got).toEqual([1, 2, 4]);
   });
 
+  test('a message the server numbered and is still writing is waited for, not given up, however long the fetches take', async () => {
+    const client = open({ recovery: { reorderWaitMs: 50 } });
+    const gaps: Array<ClientEvents['gap']> = [];
+    client.on('gap', (gap) => gaps.push(gap));
+    const got: number[] = [];
+    await client.subscribe<number>('public:writing', (n) => got.push(n)).ready;
+    server.push('public:writing', 1);
+    const slow = server.numberOnly('public:writing', 2); // a publisher between its two writes
+    server.push('public:writing', 3);
+    // Far longer than the fetches a closed hole gets (50 + 100 + 200 + 400 ms): the server
+    // keeps answering `complete: false`, so the client keeps asking.
+    await sleep(2500);
+    expect(got).toEqual([1]);
+    slow.store();
+    await waitFor(() => got.length === 3, 'the message once written');
+    expect(got).toEqual([1, 2, 3]);
+    expect(gaps).toEqual([]);
+  });
+
   test('HTTP 429 in degraded mode: the poll waits Retry-After and goes on', async () => {
     server.refuseUpgradesWith = 503;
     const client = open({ httpUrl: server.httpUrl, degraded: { afterFailures: 1, pollIntervalMs: 50 } });

@@ -76,6 +76,8 @@ function readToken(token: string | null): { sub: string; exp: number } | undefin
 export class TestServer {
   port = 0;
   readonly connections: ServerConnection[] = [];
+  /** `<topic>\n<seq>` of messages numbered and not stored yet (numberOnly). */
+  private readonly beingWritten = new Set<string>();
   /** Upgrades refused with 401. */
   refused = 0;
   answerPings: boolean;
@@ -152,6 +154,29 @@ export class TestServer {
     return { seq, mid, delivered: subscribers.length };
   }
 
+  /**
+   * A publisher between its two writes (TopicHistory): the topic's next seq is taken, its
+   * message not stored yet. `history` stops before it with `complete: false` until `store()`
+   * writes it and pushes it, as the real publish path does.
+   */
+  numberOnly(topic: string, data: unknown): { seq: number; store: () => void } {
+    let log = this.logs.get(topic);
+    if (!log) this.logs.set(topic, (log = { seq: 0, messages: [] }));
+    const seq = ++log.seq;
+    this.beingWritten.add(`${topic}\n${seq}`);
+    const written = log;
+    return {
+      seq,
+      store: () => {
+        this.beingWritten.delete(`${topic}\n${seq}`);
+        const message = { type: 'message', topic, data, mid: randomUUID(), ts: Date.now(), seq };
+        written.messages.push(message);
+        written.messages.sort((a, b) => a.seq - b.seq);
+        for (const conn of this.subscribers(topic)) conn.socket.send(JSON.stringify(message));
+      },
+    };
+  }
+
   /** Pushes a message to every subscriber of `topic`, like the broadcaster; returns its mid. */
   push(topic: string, data: unknown): string {
     return this.publishMessage(topic, data).mid;
@@ -160,9 +185,12 @@ export class TestServer {
   /** A `history` page: retained messages after `since`, ascending, at most `limit`. */
   history(topic: string, since: number, limit: number): { messages: unknown[]; seq: number; complete: boolean; recovered: boolean } {
     const log = this.logs.get(topic) ?? { seq: 0, messages: [] };
-    const after = log.messages.filter((m) => m.seq > since);
+    // Like TopicHistory: stop before a message still being written, and say there is more.
+    const writing = [...this.beingWritten].filter((key) => key.startsWith(`${topic}\n`)).map((key) => Number(key.split('\n')[1])).filter((seq) => seq > since);
+    const stopAt = writing.length > 0 ? Math.min(...writing) : Infinity;
+    const after = log.messages.filter((m) => m.seq > since && m.seq < stopAt);
     const messages = after.slice(0, limit);
-    return { messages, seq: log.seq, complete: after.length <= limit, recovered: this.recovered(log, since) };
+    return { messages, seq: log.seq, complete: stopAt === Infinity && after.length <= limit, recovered: this.recovered(log, since) };
   }
 
   /** Every message after `since` is still retained. */
