@@ -64,20 +64,21 @@ function match(routes: readonly HttpApiRoute[], method: string, stage: string, r
   return 'no-route';
 }
 
+// Names from the wire become own properties (Object.fromEntries), never assignments that a
+// `__proto__` header or query key would turn into a prototype change.
 function headersOf(req: http.IncomingMessage): Record<string, string> {
-  const headers: Record<string, string> = {};
+  const headers: Array<[string, string]> = [];
   for (const [name, value] of Object.entries(req.headers)) {
-    if (typeof value === 'string') headers[name] = value;
-    else if (Array.isArray(value)) headers[name] = value.join(',');
+    if (typeof value === 'string') headers.push([name, value]);
+    else if (Array.isArray(value)) headers.push([name, value.join(',')]);
   }
-  return headers;
+  return Object.fromEntries(headers);
 }
 
 function queryOf(query: string): Record<string, string> | undefined {
-  const params = new URLSearchParams(query);
-  const out: Record<string, string> = {};
-  for (const [key, value] of params) out[key] = Object.hasOwn(out, key) ? `${out[key]},${value}` : value;
-  return Object.keys(out).length > 0 ? out : undefined;
+  const values = new Map<string, string>();
+  for (const [key, value] of new URLSearchParams(query)) values.set(key, values.has(key) ? `${values.get(key)},${value}` : value);
+  return values.size > 0 ? Object.fromEntries(values) : undefined;
 }
 
 export function createHttpApi(o: HttpApiOptions) {
@@ -181,15 +182,16 @@ export function createHttpApi(o: HttpApiOptions) {
     }
     const result = outcome.result as { statusCode?: unknown; headers?: unknown; body?: unknown } | null;
     const statusCode = typeof result?.statusCode === 'number' && result.statusCode >= 100 && result.statusCode <= 599 ? result.statusCode : 500;
-    const responseHeaders: Record<string, string> = { 'apigw-requestid': requestId };
+    const returned: Array<[string, string]> = [];
     if (result?.headers && typeof result.headers === 'object') {
       for (const [name, value] of Object.entries(result.headers as Record<string, unknown>)) {
         // Header names and values the function returns are checked before they are written.
         if (/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$/.test(name) && (typeof value === 'string' || typeof value === 'number') && !/[\r\n\0]/.test(String(value))) {
-          responseHeaders[name] = String(value);
+          returned.push([name, String(value)]);
         }
       }
     }
+    const responseHeaders: Record<string, string> = Object.fromEntries([['apigw-requestid', requestId], ...returned]);
     const text = typeof result?.body === 'string' ? result.body : result?.body === undefined ? '' : JSON.stringify(result.body);
     res.writeHead(statusCode, { ...responseHeaders, 'content-length': String(Buffer.byteLength(text)) });
     res.end(text);
