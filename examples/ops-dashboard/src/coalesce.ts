@@ -62,10 +62,11 @@ export function coalesce(records: readonly StreamRecord[], maxPoints = 500): Coa
   for (const [service, group] of byService) {
     for (let start = 0; start < group.samples.length; start += maxPoints) {
       const samples = group.samples.slice(start, start + maxPoints);
-      const latest: MetricsUpdate['latest'] = {};
+      // Metric names come from the table: a Map, so `toString` or `__proto__` is a name like any.
+      const latest = new Map<string, { value: number; ts: number }>();
       for (const { metric, value, ts } of samples) {
-        const seen = latest[metric];
-        if (!seen || ts >= seen.ts) latest[metric] = { value, ts };
+        const seen = latest.get(metric);
+        if (!seen || ts >= seen.ts) latest.set(metric, { value, ts });
       }
       updates.push({
         topic: metricsTopic(service),
@@ -76,7 +77,7 @@ export function coalesce(records: readonly StreamRecord[], maxPoints = 500): Coa
           from: Math.min(...samples.map((s) => s.ts)),
           to: Math.max(...samples.map((s) => s.ts)),
           points: samples.map(({ metric, value, ts }) => ({ metric, value, ts })),
-          latest,
+          latest: Object.fromEntries(latest) as MetricsUpdate['latest'],
         },
         sequenceNumbers: group.sequenceNumbers.slice(start, start + maxPoints),
       });

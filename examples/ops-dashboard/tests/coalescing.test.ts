@@ -107,6 +107,12 @@ test('a failed publish reports exactly the records of the updates it carried; ma
   // And the pure step: a service with more samples than an update holds gets several.
   const many = Array.from({ length: 7 }, (_, i) => record(i, 'alpha', 'requests', i, i));
   expect(coalesce(many, 3).updates.map((u) => u.data.records)).toEqual([3, 3, 1]);
+  // Metric names from the table are names, whatever they spell.
+  const odd = ['toString', '__proto__', 'constructor'].map((metric, i) => record(10 + i, 'alpha', metric, i + 1, 100 + i));
+  const { latest } = coalesce(odd).updates[0]!.data;
+  expect(Object.keys(latest).sort()).toEqual(['__proto__', 'constructor', 'toString']);
+  expect(Object.hasOwn(latest, '__proto__') && latest.__proto__).toEqual({ value: 2, ts: 101 });
+  expect(latest.toString).toEqual({ value: 1, ts: 100 });
 });
 
 test('through the table stream: samples written across three writes inside the batching window arrive as one push per service', async () => {
