@@ -6,9 +6,10 @@
  * test server and the local gateway alike.
  */
 import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 
 /** Copies `from` to `to`, each chunk held `delay()` ms, in order. */
-function pipeDelayed(from: Socket, to: Socket, delay: () => number): void {
+export function pipeDelayed(from: Duplex, to: Duplex, delay: () => number): void {
   const queue: Array<{ at: number; chunk: Buffer }> = [];
   let timer: NodeJS.Timeout | undefined;
   const pump = () => {

@@ -8,31 +8,7 @@
 import * as http from 'node:http';
 import { connect as tcpConnect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-
-/** Copies `from` to `to`, each chunk held `delay()` ms, in order. */
-function pipeDelayed(from: Duplex, to: Duplex, delay: () => number): void {
-  const queue: Array<{ at: number; chunk: Buffer }> = [];
-  let timer: NodeJS.Timeout | undefined;
-  const pump = () => {
-    timer = undefined;
-    const now = Date.now();
-    while (queue.length > 0 && queue[0]!.at <= now) {
-      const { chunk } = queue.shift()!;
-      if (!to.destroyed) to.write(chunk);
-    }
-    if (queue.length > 0) timer = setTimeout(pump, queue[0]!.at - now);
-  };
-  from.on('data', (chunk: Buffer) => {
-    const ms = delay();
-    if (ms <= 0 && queue.length === 0) {
-      if (!to.destroyed) to.write(chunk);
-      return;
-    }
-    queue.push({ at: Date.now() + ms, chunk });
-    timer ??= setTimeout(pump, Math.max(0, queue[0]!.at - Date.now()));
-  });
-  from.on('close', () => clearTimeout(timer));
-}
+import { pipeDelayed } from '@wskit/testing/tcp-proxy';
 
 export class HttpProxy {
   port = 0;
